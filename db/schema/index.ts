@@ -1,0 +1,6 @@
+export * from "./agents";
+export * from "./columns";
+export * from "./mcp";
+export * from "./rag";
+export * from "./tenants";
+export * from "./workflows";

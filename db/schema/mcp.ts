@@ -1,0 +1,162 @@
+import { relations, sql } from "drizzle-orm";
+import {
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { id, oneOf, softDelete, tenantKey, tenantPolicies, timestamps } from "./columns";
+import { tenantId, tenants } from "./tenants";
+
+export const MCP_TRANSPORTS = ["streamable_http", "sse"] as const;
+export const MCP_SERVER_STATUSES = ["active", "disabled"] as const;
+export const MCP_HEALTH_STATUSES = ["unknown", "healthy", "degraded", "unreachable"] as const;
+export const MCP_EXECUTION_STATUSES = ["pending", "running", "succeeded", "failed"] as const;
+
+/** A tool as the server's `tools/list` described it. */
+export interface DiscoveredTool {
+  name: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+}
+
+/** A remote MCP server a tenant has connected: what the tenant edits. */
+export const mcpServers = pgTable(
+  "mcp_servers",
+  {
+    ...id,
+    ...tenantId,
+    name: text("name").notNull(),
+    description: text("description"),
+    url: text("url").notNull(),
+    transport: text("transport", { enum: MCP_TRANSPORTS }).notNull().default("streamable_http"),
+    /**
+     * Name of the `tenant_secrets` row holding the credential, resolved when the server is called.
+     * Not a foreign key: deleting or renaming a secret must not be blocked by a soft-deleted server,
+     * and a missing secret is reported on the call.
+     */
+    authSecretName: text("auth_secret_name"),
+    status: text("status", { enum: MCP_SERVER_STATUSES }).notNull().default("active"),
+    createdBy: uuid("created_by"),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [
+    tenantKey("mcp_servers", t),
+    index("mcp_servers_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
+    oneOf("mcp_servers_transport_check", t.transport, MCP_TRANSPORTS),
+    oneOf("mcp_servers_status_check", t.status, MCP_SERVER_STATUSES),
+    ...tenantPolicies(),
+  ],
+);
+
+/** Per-server settings (timeouts, extra headers, tool allow-list), one row per key. */
+export const mcpServerConfigs = pgTable(
+  "mcp_server_configs",
+  {
+    ...id,
+    ...tenantId,
+    serverId: uuid("server_id").notNull(),
+    key: text("key").notNull(),
+    value: jsonb("value").notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    tenantKey("mcp_server_configs", t),
+    unique("mcp_server_configs_tenant_id_server_id_key_key").on(t.tenantId, t.serverId, t.key),
+    foreignKey({
+      name: "mcp_server_configs_server_fk",
+      columns: [t.tenantId, t.serverId],
+      foreignColumns: [mcpServers.tenantId, mcpServers.id],
+    }).onDelete("cascade"),
+    ...tenantPolicies(),
+  ],
+);
+
+/**
+ * What the platform last learned about a server: health and the discovered tool list, one row
+ * per server. Kept apart from `mcp_servers` because health probes write it every few minutes,
+ * and that churn should not touch the row (and `updated_at`) the tenant edits.
+ */
+export const mcpServerRegistry = pgTable(
+  "mcp_server_registry",
+  {
+    ...id,
+    ...tenantId,
+    serverId: uuid("server_id").notNull(),
+    healthStatus: text("health_status", { enum: MCP_HEALTH_STATUSES }).notNull().default("unknown"),
+    lastHealthAt: timestamp("last_health_at", { withTimezone: true }),
+    latencyMs: integer("latency_ms"),
+    lastError: text("last_error"),
+    /** The `initialize` result: server name, version, protocol version, capabilities. */
+    serverInfo: jsonb("server_info").$type<Record<string, unknown>>(),
+    tools: jsonb("tools").$type<DiscoveredTool[]>().notNull().default([]),
+    discoveredAt: timestamp("discovered_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    tenantKey("mcp_server_registry", t),
+    unique("mcp_server_registry_tenant_id_server_id_key").on(t.tenantId, t.serverId),
+    oneOf("mcp_server_registry_health_status_check", t.healthStatus, MCP_HEALTH_STATUSES),
+    foreignKey({
+      name: "mcp_server_registry_server_fk",
+      columns: [t.tenantId, t.serverId],
+      foreignColumns: [mcpServers.tenantId, mcpServers.id],
+    }).onDelete("cascade"),
+    ...tenantPolicies(),
+  ],
+);
+
+export const mcpToolExecutions = pgTable(
+  "mcp_tool_executions",
+  {
+    ...id,
+    ...tenantId,
+    serverId: uuid("server_id").notNull(),
+    toolName: text("tool_name").notNull(),
+    input: jsonb("input"),
+    output: jsonb("output"),
+    error: text("error"),
+    status: text("status", { enum: MCP_EXECUTION_STATUSES }).notNull().default("pending"),
+    durationMs: integer("duration_ms"),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    createdBy: uuid("created_by"),
+    ...timestamps,
+  },
+  (t) => [
+    tenantKey("mcp_tool_executions", t),
+    index("mcp_tool_executions_tenant_id_server_id_id_idx").on(t.tenantId, t.serverId, t.id),
+    oneOf("mcp_tool_executions_status_check", t.status, MCP_EXECUTION_STATUSES),
+    foreignKey({
+      name: "mcp_tool_executions_server_fk",
+      columns: [t.tenantId, t.serverId],
+      foreignColumns: [mcpServers.tenantId, mcpServers.id],
+    }).onDelete("cascade"),
+    ...tenantPolicies(),
+  ],
+);
+
+export const mcpServersRelations = relations(mcpServers, ({ one, many }) => ({
+  tenant: one(tenants, { fields: [mcpServers.tenantId], references: [tenants.id] }),
+  configs: many(mcpServerConfigs),
+  registry: one(mcpServerRegistry),
+  executions: many(mcpToolExecutions),
+}));
+
+export const mcpServerConfigsRelations = relations(mcpServerConfigs, ({ one }) => ({
+  server: one(mcpServers, { fields: [mcpServerConfigs.serverId], references: [mcpServers.id] }),
+}));
+
+export const mcpServerRegistryRelations = relations(mcpServerRegistry, ({ one }) => ({
+  server: one(mcpServers, { fields: [mcpServerRegistry.serverId], references: [mcpServers.id] }),
+}));
+
+export const mcpToolExecutionsRelations = relations(mcpToolExecutions, ({ one }) => ({
+  server: one(mcpServers, { fields: [mcpToolExecutions.serverId], references: [mcpServers.id] }),
+}));
