@@ -1,0 +1,34 @@
+import { Client } from "@neondatabase/serverless";
+
+export interface ConnectionConfig {
+  DATABASE_URL: string;
+  /** host:port of a local Neon-protocol WebSocket relay; unset in production. */
+  NEON_WS_PROXY?: string | undefined;
+}
+
+/**
+ * Opens one PostgreSQL connection over the Neon serverless driver (WebSocket). A Worker
+ * cannot reuse sockets across requests, so each request opens its own and must `end()` it
+ * (the init middleware hands that to `waitUntil`).
+ *
+ * @throws the driver's connection error when PostgreSQL is unreachable.
+ * @example
+ * const client = await connect(config);
+ * try { await client.query("select 1"); } finally { await client.end(); }
+ */
+export async function connect(config: ConnectionConfig): Promise<Client> {
+  const client = new Client(config.DATABASE_URL);
+  const relay = config.NEON_WS_PROXY;
+  if (relay) {
+    // Plain PostgreSQL behind our relay: no TLS inside the socket, and no pipelined
+    // startup (that shortcut assumes Neon's proxy and its password-only auth).
+    const neon = client.neonConfig;
+    neon.wsProxy = (host, port) => `${relay}/v2?address=${host}:${port}`;
+    neon.useSecureWebSocket = false;
+    neon.pipelineTLS = false;
+    neon.pipelineConnect = false;
+    neon.forceDisablePgSSL = true;
+  }
+  await client.connect();
+  return client;
+}

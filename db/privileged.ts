@@ -1,0 +1,122 @@
+/**
+ * The privileged path: the only queries that run before a tenant is known or across
+ * tenants. Each calls one SECURITY DEFINER function (see the privileged-path migration)
+ * that returns just what its caller needs. Only auth and housekeeping import this module.
+ */
+import type { Client } from "@neondatabase/serverless";
+
+export interface LoginCandidate {
+  tenantId: string;
+  tenantStatus: string;
+  userId: string;
+  passwordHash: string;
+  role: string;
+  status: string;
+}
+
+/** The user a login names (tenant slug + email), or null. */
+export async function findLoginCandidate(
+  client: Client,
+  tenantSlug: string,
+  email: string,
+): Promise<LoginCandidate | null> {
+  const { rows } = await client.query(
+    `select tenant_id, tenant_status, user_id, password_hash, role, status from meridian_auth_user($1, $2)`,
+    [tenantSlug, email.toLowerCase()],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    tenantId: row.tenant_id,
+    tenantStatus: row.tenant_status,
+    userId: row.user_id,
+    passwordHash: row.password_hash,
+    role: row.role,
+    status: row.status,
+  };
+}
+
+export interface ApiKeyRecord {
+  keyId: string;
+  tenantId: string;
+  role: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** The API key with this hash, or null. */
+export async function findApiKey(client: Client, keyHash: string): Promise<ApiKeyRecord | null> {
+  const { rows } = await client.query(
+    `select key_id, tenant_id, role, expires_at, revoked_at from meridian_auth_api_key($1)`,
+    [keyHash],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    keyId: row.key_id,
+    tenantId: row.tenant_id,
+    role: row.role,
+    expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+    revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+  };
+}
+
+/** Hard-deletes rows soft-deleted more than `olderThanDays` ago; returns counts per table. */
+export async function purgeSoftDeleted(
+  client: Client,
+  olderThanDays: number,
+): Promise<{ table: string; purged: number }[]> {
+  const { rows } = await client.query(
+    `select table_name, purged from meridian_purge_soft_deleted(make_interval(days => $1))`,
+    [olderThanDays],
+  );
+  return rows.map((row) => ({ table: String(row.table_name), purged: Number(row.purged) }));
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  /** The hash looked up by: the rotation compares against it. */
+  refreshHash: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+/** The session a refresh token belongs to, or null. */
+export async function findSession(client: Client, refreshHash: string): Promise<SessionRecord | null> {
+  const { rows } = await client.query(
+    `select session_id, tenant_id, user_id, expires_at, revoked_at from meridian_auth_session($1)`,
+    [refreshHash],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    sessionId: row.session_id,
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    refreshHash,
+    expiresAt: new Date(row.expires_at),
+    revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+  };
+}
+
+/** The tenant and row an invitation or password-reset token names, or null. */
+export async function findTokenTarget(
+  client: Client,
+  kind: "invitation" | "password_reset",
+  tokenHash: string,
+): Promise<{ tenantId: string; id: string } | null> {
+  const { rows } = await client.query(`select tenant_id, id from meridian_auth_token($1, $2)`, [
+    kind,
+    tokenHash,
+  ]);
+  const row = rows[0];
+  return row ? { tenantId: row.tenant_id, id: row.id } : null;
+}
+
+/** A tenant's id by slug, or null (open signup checks availability through it). */
+export async function findTenantBySlug(client: Client, slug: string): Promise<string | null> {
+  const { rows } = await client.query(`select tenant_id from meridian_tenant_by_slug($1)`, [slug]);
+  return rows[0]?.tenant_id ?? null;
+}
