@@ -1,0 +1,75 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context as HonoContext } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { TenantDb } from "../db/tenant";
+import type { Principal } from "./auth/principal";
+import type { Config } from "./env";
+import { ApiError } from "./lib/errors";
+import type { Logger } from "./lib/logger";
+import { problemResponse } from "./lib/problem";
+import type { Telemetry } from "./lib/telemetry";
+
+export interface HonoEnv {
+  Bindings: Cloudflare.Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    logger: Logger;
+    telemetry: Telemetry;
+    /** Set by the auth middleware on authenticated routes. */
+    principal: Principal;
+    /** Tenant-scoped database access; the only database handle a route ever sees. */
+    db: TenantDb;
+  };
+}
+
+export type App = OpenAPIHono<HonoEnv>;
+export type Context = HonoContext<HonoEnv>;
+
+/**
+ * A new app with the one error model wired in: schema failures and thrown ApiErrors
+ * become problem+json; anything else is logged with its stack and becomes a bare 500.
+ */
+export function newApp(): App {
+  const app = new OpenAPIHono<HonoEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError("VALIDATION_FAILED", {
+          detail: "The request has invalid fields; see errors.",
+          errors: result.error.issues.map((issue) => ({
+            path: issue.path.map(String).join(".") || "(root)",
+            message: issue.message,
+          })),
+        });
+      }
+    },
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return problemResponse(c, err);
+    if (err instanceof HTTPException) {
+      // hono's own exceptions: malformed JSON from the validator, 401s from its auth helpers.
+      const status = err.status;
+      const code =
+        status === 400
+          ? "MALFORMED_JSON"
+          : status === 401
+            ? "UNAUTHENTICATED"
+            : status === 413
+              ? "PAYLOAD_TOO_LARGE"
+              : status === 415
+                ? "UNSUPPORTED_MEDIA_TYPE"
+                : null;
+      if (code) return problemResponse(c, new ApiError(code, { detail: err.message }));
+    }
+    c.get("logger")?.error("unhandled error", {
+      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+    });
+    return problemResponse(c, new ApiError("INTERNAL", { detail: "An unexpected error occurred." }));
+  });
+
+  app.notFound((c) =>
+    problemResponse(c, new ApiError("NOT_FOUND", { detail: "No route matches this path." })),
+  );
+  return app;
+}

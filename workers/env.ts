@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { ApiError } from "./lib/errors";
+
+/**
+ * The Worker's configuration: bindings, vars and secrets, checked once per request by
+ * `parseEnv` so a missing value fails at the edge with BAD_ENVIRONMENT instead of deep
+ * inside a handler.
+ */
+export const envSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
+  /** PostgreSQL connection string for the app role (never the table owner). */
+  DATABASE_URL: z.string().url(),
+  /**
+   * host:port of a Neon-protocol WebSocket relay. Set only for local PostgreSQL (dev, tests);
+   * unset means the Neon driver talks to Neon's own proxy.
+   */
+  NEON_WS_PROXY: z.string().min(1).optional(),
+  UPSTASH_REDIS_REST_URL: z.string().url(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  /** Comma-separated `kid:secret` pairs; the first signs new tokens, all verify. */
+  AUTH_JWT_SECRETS: z.string().min(1),
+  AUTH_JWT_ISSUER: z.string().min(1).default("meridian"),
+  AUTH_JWT_AUDIENCE: z.string().min(1).default("meridian-api"),
+  /** Comma-separated `kid:base64key` pairs (32-byte AES keys); the first encrypts new secrets. */
+  SECRETS_MASTER_KEYS: z.string().min(1),
+  /** Server-side pepper mixed into every password hash. */
+  PASSWORD_PEPPER: z.string().min(16),
+  /** Bearer token of the platform admin (creates tenants, sets their limits). */
+  PLATFORM_ADMIN_TOKEN: z.string().min(24),
+  /** Comma-separated allowed CORS origins; empty allows none. */
+  CORS_ORIGINS: z.string().default(""),
+  /** Open signup creates a tenant without the platform admin. Development only. */
+  ALLOW_SIGNUP: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
+  /** Largest accepted request body, in bytes. */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Config keys as they arrive: strings from `[vars]`, secrets and `.dev.vars`. */
+type RawConfig = { [K in keyof Config]?: string };
+
+declare global {
+  namespace Cloudflare {
+    /** The Worker's bindings, as wrangler.toml declares them. */
+    interface Env extends RawConfig {
+      WORKFLOW_EXECUTION: DurableObjectNamespace<
+        import("../durable-objects/workflow-execution/workflow-execution").WorkflowExecution
+      >;
+      JOBS: Queue<import("../queues/jobs/message").JobMessage>;
+    }
+    interface GlobalProps {
+      mainModule: typeof import("./index");
+      durableNamespaces: "WorkflowExecution";
+    }
+  }
+}
+
+export type Env = Cloudflare.Env;
+
+const parsed = new WeakMap<object, Config>();
+
+/**
+ * Parses the string bindings once per isolate and env object.
+ *
+ * @throws ApiError BAD_ENVIRONMENT naming the missing or invalid keys (never their values).
+ */
+export function parseConfig(env: Env): Config {
+  const cached = parsed.get(env);
+  if (cached) return cached;
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const keys = [...new Set(result.error.issues.map((i) => i.path.join(".")))].join(", ");
+    throw new ApiError("BAD_ENVIRONMENT", { detail: `Invalid or missing configuration: ${keys}` });
+  }
+  parsed.set(env, result.data);
+  return result.data;
+}

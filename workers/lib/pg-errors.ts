@@ -1,0 +1,26 @@
+/** PostgreSQL error codes the API turns into client errors instead of 500s. */
+const UNIQUE_VIOLATION = "23505";
+const FOREIGN_KEY_VIOLATION = "23503";
+
+function pgCode(error: unknown): string | undefined {
+  // drizzle wraps driver errors; the PostgreSQL code sits on the error or its cause.
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** Whether the error is a unique-constraint violation (optionally of one named constraint). */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (pgCode(error) !== UNIQUE_VIOLATION) return false;
+  if (!constraint) return true;
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { constraint?: unknown }).constraint === constraint) return true;
+  }
+  return false;
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  return pgCode(error) === FOREIGN_KEY_VIOLATION;
+}
