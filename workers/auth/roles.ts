@@ -1,0 +1,56 @@
+import { z } from "@hono/zod-openapi";
+
+/** Tenant roles, most to least privileged. */
+export const role = z.enum(["owner", "admin", "member", "viewer"]).openapi("Role", {
+  description:
+    "owner: everything, including ownership transfer. admin: manage users, keys, settings. " +
+    "member: build and run agents, workflows, knowledge bases. viewer: read only.",
+  example: "member",
+});
+export type Role = z.infer<typeof role>;
+
+/** Every permission a route can require. Routes declare theirs next to their definition. */
+export const permissions = [
+  "agents:read",
+  "agents:write",
+  "conversations:read",
+  "conversations:write",
+  "api_keys:read",
+  "api_keys:write",
+  "users:read",
+  "users:write",
+  "tenant:read",
+  "tenant:write",
+  "secrets:write",
+  "audit_logs:read",
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const reads = permissions.filter(
+  (p) => p.endsWith(":read") && p !== "audit_logs:read" && p !== "api_keys:read",
+);
+
+const grants: Record<Role, ReadonlySet<Permission>> = {
+  owner: new Set(permissions),
+  admin: new Set(permissions),
+  member: new Set<Permission>([
+    ...reads,
+    "agents:write",
+    "conversations:write",
+    "api_keys:read",
+    "api_keys:write",
+  ]),
+  viewer: new Set<Permission>(reads),
+};
+
+/** Whether `r` holds `permission`. */
+export function can(r: Role, permission: Permission): boolean {
+  return grants[r].has(permission);
+}
+
+const rank: Record<Role, number> = { owner: 4, admin: 3, member: 2, viewer: 1 };
+
+/** Whether a principal with role `granter` may hand out `granted` (never above its own). */
+export function mayGrant(granter: Role, granted: Role): boolean {
+  return rank[granter] >= rank[granted];
+}

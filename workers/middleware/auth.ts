@@ -1,0 +1,75 @@
+import { createMiddleware } from "hono/factory";
+import { findApiKey } from "../../db/privileged";
+import type { HonoEnv } from "../app";
+import { hashApiKey, looksLikeApiKey } from "../auth/api-keys";
+import { verifyAccessToken } from "../auth/jwt";
+import type { Principal } from "../auth/principal";
+import { isRevoked } from "../auth/revocation";
+import { role as roleSchema } from "../auth/roles";
+import { timingSafeEqualText } from "../lib/bytes";
+import { requestConnection } from "../lib/connection";
+import { ApiError } from "../lib/errors";
+import { applyRateLimit, checkRateLimit } from "../lib/rate-limit";
+import { redisFor } from "../lib/redis";
+
+function unauthenticated(detail: string): ApiError {
+  return new ApiError("UNAUTHENTICATED", { detail });
+}
+
+/**
+ * Authenticates `Authorization: Bearer <jwt | api key | platform admin token>`, rate-limits
+ * the credential before any database work, and sets `principal`. Tenant and role come only
+ * from the verified credential.
+ */
+export function authenticate() {
+  return createMiddleware<HonoEnv>(async function authMiddleware(c, next) {
+    const header = c.req.header("authorization");
+    const match = header?.match(/^Bearer ([\x21-\x7e]{1,4096})$/);
+    if (!match?.[1]) throw unauthenticated("Send Authorization: Bearer <token or API key>.");
+    const credential = match[1];
+    const config = c.get("config");
+    const logger = c.get("logger");
+    let principal: Principal;
+
+    if (timingSafeEqualText(credential, config.PLATFORM_ADMIN_TOKEN)) {
+      applyRateLimit(c, "credential", await checkRateLimit(config, logger, "credential", "platform_admin"));
+      principal = { kind: "platform_admin" };
+    } else if (looksLikeApiKey(credential)) {
+      const hash = await hashApiKey(credential);
+      applyRateLimit(c, "credential", await checkRateLimit(config, logger, "credential", `key:${hash}`));
+      const record = await findApiKey(await requestConnection(c), hash);
+      const now = Date.now();
+      if (!record || record.revokedAt || (record.expiresAt && record.expiresAt.getTime() <= now)) {
+        throw unauthenticated("The API key is invalid, expired or revoked.");
+      }
+      principal = {
+        kind: "api_key",
+        tenantId: record.tenantId,
+        keyId: record.keyId,
+        role: roleSchema.parse(record.role),
+      };
+    } else {
+      const user = await verifyAccessToken(config, credential);
+      // Tenant known from the token: both limits and the revocation check in one parallel hop.
+      const [perCredential, perTenant, revoked] = await Promise.all([
+        checkRateLimit(config, logger, "credential", `user:${user.userId}`),
+        checkRateLimit(config, logger, "tenant", user.tenantId),
+        isRevoked(redisFor(config), user.jti).catch(() => {
+          // Revocation cannot be proven without Redis; refuse rather than honour a logged-out token.
+          throw new ApiError("UNAVAILABLE", { detail: "Token revocation cannot be checked right now." });
+        }),
+      ]);
+      applyRateLimit(c, "credential", perCredential);
+      applyRateLimit(c, "tenant", perTenant);
+      if (revoked) throw unauthenticated("The access token was revoked.");
+      principal = user;
+    }
+
+    if (principal.kind === "api_key") {
+      applyRateLimit(c, "tenant", await checkRateLimit(config, logger, "tenant", principal.tenantId));
+    }
+    c.set("principal", principal);
+    c.set("logger", logger.with({ tenantId: "tenantId" in principal ? principal.tenantId : undefined }));
+    await next();
+  });
+}
