@@ -1,0 +1,62 @@
+import { exports } from "cloudflare:workers";
+
+export interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface CallOptions {
+  /** Bearer credential: access token, API key or platform admin token. */
+  token?: string;
+  /** Sent as JSON unless `raw` is given. */
+  body?: unknown;
+  /** Sent as is (for malformed-input tests). */
+  raw?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Calls the real Worker (its default export, in this isolate) and parses the answer. The one
+ * harness every route test uses.
+ *
+ * @example
+ * const res = await api.get<AgentResponse>(`/v1/agents/${id}`, { token });
+ */
+async function call<T>(method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers = new Headers(opts.headers);
+  if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
+  let body: BodyInit | undefined = opts.raw;
+  if (body === undefined && opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const res = await exports.default.fetch(
+    new Request(`https://api.meridian.test${path}`, { method, headers, body }),
+  );
+  const text = await res.text();
+  const type = res.headers.get("content-type") ?? "";
+  const parsed = text && type.includes("json") ? JSON.parse(text) : text;
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}
+
+export const api = {
+  get: <T = unknown>(path: string, opts?: CallOptions) => call<T>("GET", path, opts),
+  post: <T = unknown>(path: string, opts?: CallOptions) => call<T>("POST", path, opts),
+  put: <T = unknown>(path: string, opts?: CallOptions) => call<T>("PUT", path, opts),
+  patch: <T = unknown>(path: string, opts?: CallOptions) => call<T>("PATCH", path, opts),
+  delete: <T = unknown>(path: string, opts?: CallOptions) => call<T>("DELETE", path, opts),
+  call,
+};
+
+/** The problem document every error response carries. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  requestId: string;
+  errors?: { path: string; message: string }[];
+}

@@ -1,0 +1,105 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The platform's one limits model. A value is resolved in three layers:
+ *   agent override (agents.resource_limits)
+ *   -> tenant default (tenants.settings.defaultLimits, set by the tenant's admins)
+ *   -> platform default,
+ * and is then capped by the tenant's ceiling (tenants.limits, set by the platform admin) and
+ * the platform maximum. The agents, workflows and quotas work all read `effectiveLimits`.
+ */
+export const limitKeys = [
+  "maxTokens",
+  "maxExecutionSeconds",
+  "maxToolIterations",
+  "maxToolOutputBytes",
+  "maxConcurrentExecutions",
+  "requestsPerMinute",
+] as const;
+export type LimitKey = (typeof limitKeys)[number];
+export type Limits = Record<LimitKey, number>;
+
+export const PLATFORM_DEFAULTS: Limits = {
+  maxTokens: 4096,
+  maxExecutionSeconds: 120,
+  maxToolIterations: 10,
+  maxToolOutputBytes: 65_536,
+  maxConcurrentExecutions: 10,
+  requestsPerMinute: 600,
+};
+
+export const PLATFORM_MAXIMA: Limits = {
+  maxTokens: 200_000,
+  maxExecutionSeconds: 900,
+  maxToolIterations: 100,
+  maxToolOutputBytes: 1_048_576,
+  maxConcurrentExecutions: 500,
+  requestsPerMinute: 60_000,
+};
+
+/** A partial set of limits, as stored at any layer. */
+export const limitsSchema = z
+  .object({
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Most output tokens per model call." }),
+    maxExecutionSeconds: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Wall time per run." }),
+    maxToolIterations: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Tool rounds per run." }),
+    maxToolOutputBytes: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Bytes kept per tool result." }),
+    maxConcurrentExecutions: z.number().int().positive().optional().openapi({ description: "Runs at once." }),
+    requestsPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "API requests per minute." }),
+  })
+  .strict()
+  .openapi("Limits", { example: { maxTokens: 8192, maxToolIterations: 5 } });
+export type PartialLimits = z.infer<typeof limitsSchema>;
+
+/**
+ * The limits in force for one agent (or for the tenant, without `agent`).
+ *
+ * @example
+ * effectiveLimits({ ceiling: tenant.limits, defaults: tenant.settings.defaultLimits, agent: agent.resourceLimits })
+ */
+export function effectiveLimits(layers: {
+  ceiling?: PartialLimits;
+  defaults?: PartialLimits;
+  agent?: PartialLimits;
+}): Limits {
+  const out = {} as Limits;
+  for (const key of limitKeys) {
+    const wanted = layers.agent?.[key] ?? layers.defaults?.[key] ?? PLATFORM_DEFAULTS[key];
+    out[key] = Math.min(wanted, layers.ceiling?.[key] ?? Number.POSITIVE_INFINITY, PLATFORM_MAXIMA[key]);
+  }
+  return out;
+}
+
+/** Keys of `requested` that exceed the tenant ceiling or the platform maximum, for a 422. */
+export function limitsAboveCeiling(requested: PartialLimits, ceiling: PartialLimits = {}): LimitKey[] {
+  return limitKeys.filter((key) => {
+    const value = requested[key];
+    if (value === undefined) return false;
+    return value > Math.min(ceiling[key] ?? Number.POSITIVE_INFINITY, PLATFORM_MAXIMA[key]);
+  });
+}

@@ -1,0 +1,51 @@
+import { z } from "@hono/zod-openapi";
+import type { Tenant } from "../../../db/types";
+import { limitsSchema } from "../../lib/limits";
+import { iso, timestamp } from "../../lib/schemas";
+
+export const tenantSettingsSchema = z
+  .object({
+    allowedModels: z
+      .array(z.string().min(1).max(128))
+      .max(50)
+      .optional()
+      .openapi({ description: "Models agents may use; empty or absent allows the platform's list." }),
+    defaultLimits: limitsSchema.optional(),
+    named: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
+        z.union([z.string().max(4096), z.number(), z.boolean()]),
+      )
+      .refine((v) => Object.keys(v).length <= 100, "at most 100 named settings")
+      .optional()
+      .openapi({ description: "Named settings workflows read as {{env.NAME}}. Not for secrets." }),
+  })
+  .strict()
+  .openapi("TenantSettings");
+
+export const tenantSchema = z
+  .object({
+    id: z.string().uuid(),
+    slug: z.string().openapi({ example: "acme" }),
+    name: z.string().openapi({ example: "Acme Corp" }),
+    status: z.enum(["active", "suspended"]),
+    settings: tenantSettingsSchema,
+    limits: limitsSchema.openapi({ description: "Ceilings set by the platform admin." }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi("Tenant");
+export type TenantResponse = z.infer<typeof tenantSchema>;
+
+export function toTenantResponse(row: Tenant): TenantResponse {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    status: row.status,
+    settings: row.settings as z.infer<typeof tenantSettingsSchema>,
+    limits: row.limits,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
