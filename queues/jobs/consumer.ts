@@ -1,0 +1,48 @@
+import type { Env } from "../../workers/env";
+import { parseConfig } from "../../workers/env";
+import { newLogger } from "../../workers/lib/logger";
+import { handleDeadJobs } from "./dlq";
+import { jobMessage } from "./message";
+import { runPurge } from "./purge";
+
+export const JOBS_DLQ = "meridian-jobs-dlq";
+
+/** Exponential backoff for a retried message: 10 s, 20 s, 40 s ... capped at 15 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(900, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Consumes `meridian-jobs` (and its dead-letter queue). Each message is handled on its own:
+ * success acks it, failure retries it with backoff until the queue's max_retries moves it to
+ * the DLQ. Every job is idempotent, so a redelivery repeats no work twice.
+ */
+export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const config = parseConfig(env);
+  const logger = newLogger(config.LOG_LEVEL, { queue: batch.queue });
+  if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, logger);
+
+  for (const message of batch.messages) {
+    const parsed = jobMessage.safeParse(message.body);
+    if (!parsed.success) {
+      logger.error("dropping malformed job", { messageId: message.id, issues: parsed.error.issues.length });
+      message.ack();
+      continue;
+    }
+    try {
+      switch (parsed.data.type) {
+        case "purge_soft_deleted":
+          await runPurge(config, parsed.data.olderThanDays, logger);
+          break;
+      }
+      message.ack();
+    } catch (error) {
+      logger.warn("job failed; retrying", {
+        messageId: message.id,
+        attempts: message.attempts,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}

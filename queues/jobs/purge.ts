@@ -1,0 +1,21 @@
+import type { ConnectionConfig } from "../../db/client";
+import { connect } from "../../db/client";
+import { purgeSoftDeleted } from "../../db/privileged";
+import type { Logger } from "../../workers/lib/logger";
+
+/** Hard-deletes soft-deleted rows past retention, across tenants, through the privileged path. */
+export async function runPurge(
+  config: ConnectionConfig,
+  olderThanDays: number,
+  logger: Logger,
+): Promise<number> {
+  const client = await connect(config);
+  try {
+    const purged = await purgeSoftDeleted(client, olderThanDays);
+    const total = purged.reduce((sum, row) => sum + row.purged, 0);
+    logger.info("purged soft-deleted rows", { olderThanDays, total, tables: purged });
+    return total;
+  } finally {
+    await client.end();
+  }
+}
