@@ -29,6 +29,9 @@ export async function connect(config: ConnectionConfig): Promise<Client> {
     neon.pipelineConnect = false;
     neon.forceDisablePgSSL = true;
   }
+  // The driver also emits socket failures as 'error' events; unheard, those crash the isolate.
+  // A failure during a query still rejects that query, so the event itself can be dropped.
+  client.on("error", () => undefined);
   await client.connect();
   return client;
 }
