@@ -21,6 +21,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return false;
 }
 
+/** Class 22 (data exception): a value PostgreSQL cannot store, such as NUL in text or jsonb. */
+export function isDataException(error: unknown): boolean {
+  return pgCode(error)?.startsWith("22") ?? false;
+}
+
 export function isForeignKeyViolation(error: unknown): boolean {
   return pgCode(error) === FOREIGN_KEY_VIOLATION;
 }
