@@ -68,7 +68,9 @@ export function newApp(): App {
       // number): the client's input, so a 400, never a 500.
       return problemResponse(
         c,
-        new ApiError("VALIDATION_FAILED", { detail: "A value in the request cannot be stored (for example a NUL character)." }),
+        new ApiError("VALIDATION_FAILED", {
+          detail: "A value in the request cannot be stored (for example a NUL character).",
+        }),
       );
     }
     c.get("logger")?.error("unhandled error", {
