@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Tenant } from "../../../db/types";
-import { limitsSchema } from "../../lib/limits";
+import { effectiveLimits, limitsSchema } from "../../lib/limits";
 import { iso, timestamp } from "../../lib/schemas";
 
 export const tenantSettingsSchema = z
@@ -47,5 +47,38 @@ export function toTenantResponse(row: Tenant): TenantResponse {
     limits: row.limits,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
+  };
+}
+
+export const effectiveLimitsSchema = limitsSchema.required().openapi("EffectiveLimits", {
+  description:
+    "The limits in force for the tenant: its defaults (else the platform's), capped by its ceilings and the platform maxima.",
+  example: {
+    maxTokens: 4096,
+    maxExecutionSeconds: 120,
+    maxToolIterations: 10,
+    maxToolOutputBytes: 65_536,
+    maxConcurrentExecutions: 10,
+    requestsPerMinute: 600,
+  },
+});
+
+export const tenantDetailSchema = tenantSchema
+  .extend({ effectiveLimits: effectiveLimitsSchema })
+  .openapi("TenantDetail");
+export type TenantDetailResponse = z.infer<typeof tenantDetailSchema>;
+
+export function toTenantDetailResponse(row: Tenant): TenantDetailResponse {
+  const limits = effectiveLimits({ ceiling: row.limits, defaults: row.settings.defaultLimits });
+  return {
+    ...toTenantResponse(row),
+    effectiveLimits: {
+      maxTokens: limits.maxTokens,
+      maxExecutionSeconds: limits.maxExecutionSeconds,
+      maxToolIterations: limits.maxToolIterations,
+      maxToolOutputBytes: limits.maxToolOutputBytes,
+      maxConcurrentExecutions: limits.maxConcurrentExecutions,
+      requestsPerMinute: limits.requestsPerMinute,
+    },
   };
 }

@@ -1,0 +1,13 @@
+import type { App } from "../../app";
+import { registerGetTenant } from "./get-tenant";
+import { registerUpdateTenant } from "./update-tenant";
+
+/**
+ * The platform admin's routes on one tenant. `createTenant` is registered on its own in
+ * workers/index.ts. There is no list route: listing every tenant is a cross-tenant read, and
+ * the privileged path has no function for it.
+ */
+export function registerTenantsRoutes(app: App) {
+  registerGetTenant(app);
+  registerUpdateTenant(app);
+}
