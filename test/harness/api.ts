@@ -26,6 +26,9 @@ export interface CallOptions {
 async function call<T>(method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse<T>> {
   const headers = new Headers(opts.headers);
   if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
+  // A client address per call, as Cloudflare would send it: tests must not share one per-IP
+  // rate-limit bucket. Tests of that limit pass the header themselves.
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomIp());
   let body: BodyInit | undefined = opts.raw;
   if (body === undefined && opts.body !== undefined) {
     body = JSON.stringify(opts.body);
@@ -38,6 +41,11 @@ async function call<T>(method: string, path: string, opts: CallOptions = {}): Pr
   const type = res.headers.get("content-type") ?? "";
   const parsed = text && type.includes("json") ? JSON.parse(text) : text;
   return { status: res.status, headers: res.headers, body: parsed as T };
+}
+
+function randomIp(): string {
+  const b = crypto.getRandomValues(new Uint8Array(3));
+  return `198.51.${b[0]}.${b[1]}`;
 }
 
 export const api = {

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../workers/index";
 import { POLICIES } from "../../workers/lib/rate-limit";
@@ -10,7 +10,11 @@ import { createTenant } from "../harness/fixtures";
 async function withRedisDown(path: string, init: RequestInit = {}): Promise<Response> {
   const deadRedis = { ...env, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" } as typeof env;
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://api.meridian.test${path}`, init), deadRedis, ctx);
+  const request = new Request(`https://api.meridian.test${path}`, init) as Request<
+    unknown,
+    IncomingRequestCfProperties
+  >;
+  const res = await worker.fetch(request, deadRedis, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -64,6 +68,10 @@ describe("when Redis is unreachable", () => {
   it("readiness reports the failure", async () => {
     const res = await withRedisDown("/health/ready");
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ status: "degraded", database: { ok: true }, redis: { ok: false } });
+    expect(await res.json()).toMatchObject({
+      status: "degraded",
+      database: { ok: true },
+      redis: { ok: false },
+    });
   });
 });

@@ -80,32 +80,31 @@ describe("tenant wall in PostgreSQL", () => {
     const { a, b, agentA } = await seedTwoTenants();
     const client = await appConnection();
     const tables = await tenantTables(client);
-    await withTenant(client, a.tenant.id, async (db) => {
+    await withTenant(client, a.tenant.id, async () => {
       for (const table of tables) {
         const column = table === "tenants" ? "id" : "tenant_id";
-        const { rows } = await db.$client.query(
-          `select count(*)::int as n from ${table} where ${column} <> $1`,
-          [a.tenant.id],
-        );
+        const { rows } = await client.query(`select count(*)::int as n from ${table} where ${column} <> $1`, [
+          a.tenant.id,
+        ]);
         expect(rows[0]?.n, table).toBe(0);
       }
-      const { rows } = await db.$client.query("select id from agents");
-      expect(rows.map((r) => r.id)).toEqual([agentA.id]);
+      const { rows } = await client.query("select id from agents");
+      expect(rows.map((r: { id: string }) => r.id)).toEqual([agentA.id]);
     });
     await expect(
-      withTenant(client, a.tenant.id, (db) =>
-        db.$client.query(
+      withTenant(client, a.tenant.id, () =>
+        client.query(
           "insert into agents (id, tenant_id, name, model) values (gen_random_uuid(), $1, 'intruder', 'm')",
           [b.tenant.id],
         ),
       ),
     ).rejects.toThrow(/row-level security/);
-    const moved = await withTenant(client, a.tenant.id, (db) =>
-      db.$client.query("update agents set tenant_id = $1", [b.tenant.id]).catch((e: Error) => e),
+    const moved = await withTenant(client, a.tenant.id, () =>
+      client.query("update agents set tenant_id = $1", [b.tenant.id]).catch((e: Error) => e),
     );
     expect(moved).toBeInstanceOf(Error);
-    const hidden = await withTenant(client, a.tenant.id, (db) =>
-      db.$client.query("delete from agents where tenant_id = $1", [b.tenant.id]),
+    const hidden = await withTenant(client, a.tenant.id, () =>
+      client.query("delete from agents where tenant_id = $1", [b.tenant.id]),
     );
     expect(hidden.rowCount).toBe(0);
   });

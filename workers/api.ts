@@ -1,0 +1,115 @@
+import { except } from "hono/combine";
+import { cors } from "hono/cors";
+import { newApp } from "./app";
+import { authenticate } from "./middleware/auth";
+import { bodyLimit } from "./middleware/body-limit";
+import { init } from "./middleware/init";
+import { requestId } from "./middleware/request-id";
+import { securityHeaders } from "./middleware/security-headers";
+import { tenantDb } from "./middleware/tenant-db";
+import { registerCreateAgent } from "./routes/agents/create-agent";
+import { registerDeleteAgent } from "./routes/agents/delete-agent";
+import { registerGetAgent } from "./routes/agents/get-agent";
+import { registerGetAgentVersion } from "./routes/agents/get-agent-version";
+import { registerListAgentVersions } from "./routes/agents/list-agent-versions";
+import { registerListAgents } from "./routes/agents/list-agents";
+import { registerRestoreAgent } from "./routes/agents/restore-agent";
+import { registerUpdateAgent } from "./routes/agents/update-agent";
+import { registerCreateApiKey } from "./routes/api-keys/create-api-key";
+import { registerListApiKeys } from "./routes/api-keys/list-api-keys";
+import { registerRevokeApiKey } from "./routes/api-keys/revoke-api-key";
+import { registerRotateApiKey } from "./routes/api-keys/rotate-api-key";
+import { registerAuditLogsRoutes } from "./routes/audit-logs";
+import { registerLogin } from "./routes/auth/login";
+import { registerLogout } from "./routes/auth/logout";
+import { registerPasswordRoutes } from "./routes/auth/password-routes";
+import { registerRefreshToken } from "./routes/auth/refresh";
+import { registerConversationsRoutes } from "./routes/conversations";
+import { registerDocsPage } from "./routes/docs/docs-page";
+import { registerOpenApi } from "./routes/docs/openapi";
+import { registerGetHealth } from "./routes/health/get-health";
+import { registerGetReadiness } from "./routes/health/get-readiness";
+import { registerInvitationRoutes } from "./routes/invitations";
+import { registerSecretsRoutes } from "./routes/secrets";
+import { registerTenantRoutes } from "./routes/tenant";
+import { registerTenantsRoutes } from "./routes/tenants";
+import { registerCreateTenant } from "./routes/tenants/create-tenant";
+import { registerUserRoutes } from "./routes/users";
+
+/** Routes that run before anyone is authenticated. */
+const PUBLIC_PATHS = [
+  "/v1/auth/login",
+  "/v1/auth/refresh",
+  "/v1/auth/password-reset",
+  "/v1/auth/password-reset/confirm",
+  "/v1/invitations/accept",
+];
+/** Platform-admin routes on tenants: no tenant transaction (create) or one for the named tenant. */
+const TENANT_ADMIN_PATHS = ["/v1/tenants", "/v1/tenants/*"];
+
+/** The whole HTTP API: middleware in order, then every route. Free of Workers-only imports so
+ * `npm run openapi` can build it in Node. */
+export const app = newApp();
+
+// Order matters: request id -> config + logger -> headers -> body limit -> auth (rate limit
+// inside, before any database work) -> tenant transaction.
+app.use(requestId());
+app.use(init());
+app.use(securityHeaders());
+app.use(
+  "/v1/*",
+  cors({
+    origin: (origin, c) => {
+      const allowed = (c.get("config").CORS_ORIGINS as string).split(",").map((o) => o.trim());
+      return allowed.includes(origin) ? origin : null;
+    },
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+    exposeHeaders: [
+      "X-Request-Id",
+      "RateLimit",
+      "RateLimit-Policy",
+      "Retry-After",
+      "Location",
+      "Idempotent-Replayed",
+    ],
+    maxAge: 600,
+  }),
+);
+app.use("/v1/*", bodyLimit());
+app.use("/v1/*", except(PUBLIC_PATHS, authenticate()));
+app.use("/v1/tenants/:tenantId", tenantDb());
+app.use("/v1/tenants/:tenantId/*", tenantDb());
+app.use("/v1/*", except([...PUBLIC_PATHS, ...TENANT_ADMIN_PATHS], tenantDb()));
+
+registerGetHealth(app);
+registerGetReadiness(app);
+registerOpenApi(app);
+registerDocsPage(app);
+
+registerLogin(app);
+registerRefreshToken(app);
+registerLogout(app);
+registerPasswordRoutes(app);
+
+registerCreateTenant(app);
+registerTenantsRoutes(app);
+registerTenantRoutes(app);
+registerUserRoutes(app);
+registerInvitationRoutes(app);
+registerSecretsRoutes(app);
+registerConversationsRoutes(app);
+registerAuditLogsRoutes(app);
+
+registerCreateApiKey(app);
+registerListApiKeys(app);
+registerRevokeApiKey(app);
+registerRotateApiKey(app);
+
+registerCreateAgent(app);
+registerListAgents(app);
+registerGetAgent(app);
+registerUpdateAgent(app);
+registerDeleteAgent(app);
+registerRestoreAgent(app);
+registerListAgentVersions(app);
+registerGetAgentVersion(app);
