@@ -11,7 +11,34 @@ export const TENANT_ROLE = "meridian_tenant";
  */
 export type TenantDb = NeonDatabase<typeof schema> & { readonly tenantId: string };
 
+/** What the opening round trip learns about the tenant and the calling user. */
+export interface TenantState {
+  /** False when the tenant is suspended or deleted. */
+  tenantActive: boolean;
+  /** The user behind a session credential, as the database sees it now; null when gone. */
+  user?: { status: string; role: string; sessionActive: boolean } | null;
+}
+
+export interface TenantOptions {
+  /** A user session to re-check in the same round trip (disabled user, ended session, new role). */
+  session?: { userId: string; sessionId: string };
+  /**
+   * A read-only transaction left open at the end: nothing was written, so instead of a COMMIT
+   * round trip the transaction ends with the connection (closed after the response), or with
+   * the ROLLBACK that opens the next `withTenant` on the same connection.
+   */
+  readOnly?: boolean;
+}
+
+/** Connections whose last tenant transaction was read-only and is still open. */
+const openReadOnly = new WeakSet<Client>();
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function uuidLiteral(value: string, what: string): string {
+  if (!UUID.test(value)) throw new Error(`withTenant: ${what} is not a UUID`);
+  return `'${value.toLowerCase()}'`;
+}
 
 /**
  * Runs `fn` inside one transaction scoped to `tenantId`: the role is switched to
@@ -19,30 +46,68 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * filters every statement and nothing leaks to the next user of the connection. Commits
  * when `fn` resolves, rolls back when it throws.
  *
- * The switch is one simple-protocol round trip (BEGIN, SET LOCAL ROLE and set_config
- * together). The tenant id is validated as a UUID before it is inlined.
+ * Opening is one simple-protocol round trip: BEGIN, the role, the setting, and the tenant's
+ * (and session's) current state together. The ids are validated as UUIDs before they are
+ * inlined.
  *
- * @throws Error when `tenantId` is not a UUID; rethrows whatever `fn` throws.
+ * @throws Error when an id is not a UUID; rethrows whatever `fn` throws.
  * @example
  * const agents = await withTenant(client, tenantId, (db) => db.select().from(schema.agents));
  */
 export async function withTenant<T>(
   client: Client,
   tenantId: string,
-  fn: (db: TenantDb) => Promise<T>,
+  fn: (db: TenantDb, state: TenantState) => Promise<T>,
+  opts: TenantOptions = {},
 ): Promise<T> {
-  if (!UUID.test(tenantId)) throw new Error("withTenant: tenant id is not a UUID");
-  await client.query(
-    `BEGIN; SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('app.tenant_id', '${tenantId.toLowerCase()}', true)`,
-  );
+  const tenant = uuidLiteral(tenantId, "tenant id");
+  const statements = [
+    ...(openReadOnly.has(client) ? ["ROLLBACK"] : []),
+    opts.readOnly ? "BEGIN READ ONLY" : "BEGIN",
+    `SET LOCAL ROLE ${TENANT_ROLE}`,
+    `SELECT set_config('app.tenant_id', ${tenant}, true)`,
+    `SELECT status FROM tenants WHERE id = ${tenant} AND deleted_at IS NULL`,
+  ];
+  if (opts.session) {
+    const user = uuidLiteral(opts.session.userId, "user id");
+    const session = uuidLiteral(opts.session.sessionId, "session id");
+    statements.push(
+      `SELECT u.status, u.role, (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active
+         FROM users u LEFT JOIN sessions s ON s.id = ${session} AND s.user_id = u.id
+        WHERE u.id = ${user} AND u.deleted_at IS NULL`,
+    );
+  }
+  const results = (await client.query(statements.join("; "))) as unknown as {
+    rows: Record<string, unknown>[];
+  }[];
+  openReadOnly.delete(client);
+  const first = statements.length - (opts.session ? 5 : 4);
+  const tenantRow = results[first + 3]?.rows[0];
+  const userRow = opts.session ? results[first + 4]?.rows[0] : undefined;
+  const state: TenantState = {
+    tenantActive: tenantRow?.status === "active",
+    ...(opts.session
+      ? {
+          user: userRow
+            ? {
+                status: String(userRow.status),
+                role: String(userRow.role),
+                sessionActive: userRow.session_active === true,
+              }
+            : null,
+        }
+      : {}),
+  };
+
   let result: T;
   try {
     const db = Object.assign(drizzle({ client, schema }), { tenantId });
-    result = await fn(db);
+    result = await fn(db, state);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
-  await client.query("COMMIT");
+  if (opts.readOnly) openReadOnly.add(client);
+  else await client.query("COMMIT");
   return result;
 }

@@ -10,7 +10,7 @@ export type Principal =
       /** Session the access token belongs to; logout revokes it. */
       sessionId: string;
       jti: string;
-      /** Token expiry, epoch seconds: a revocation need be kept no longer. */
+      /** Token expiry, epoch seconds. */
       expiresAt: number;
     }
   | { kind: "api_key"; tenantId: string; keyId: string; role: Role }

@@ -1,6 +1,8 @@
 import { createMiddleware } from "hono/factory";
-import { type TenantDb, withTenant } from "../../db/tenant";
+import { type TenantDb, type TenantState, withTenant } from "../../db/tenant";
 import type { Context, HonoEnv } from "../app";
+import type { Principal } from "../auth/principal";
+import { role as roleSchema } from "../auth/roles";
 import { requestConnection } from "../lib/connection";
 import { ApiError } from "../lib/errors";
 import { isUuid } from "../lib/ids";
@@ -8,24 +10,60 @@ import { isUuid } from "../lib/ids";
 /** Thrown inside the transaction to roll it back after the handler produced an error response. */
 class Rollback extends Error {}
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses a credential the database no longer backs, and refreshes the role: a suspended or
+ * deleted tenant, a disabled or deleted user, an ended session. Checked on every request in
+ * the transaction's opening round trip, so logout, disabling and role changes act at once.
+ */
+function checkPrincipal(principal: Principal, state: TenantState): Principal {
+  if (principal.kind === "platform_admin") return principal;
+  if (!state.tenantActive) throw new ApiError("FORBIDDEN", { detail: "The tenant is suspended or deleted." });
+  if (principal.kind !== "user") return principal;
+  const user = state.user;
+  if (user?.status !== "active" || !user.sessionActive) {
+    throw new ApiError("UNAUTHENTICATED", { detail: "The session has ended." });
+  }
+  return { ...principal, role: roleSchema.parse(user.role) };
+}
+
 /**
  * Runs the rest of the request inside one tenant-scoped transaction and sets `db` to it.
  * The tenant is the principal's; a platform admin acts on the tenant named by the
  * `tenantId` path parameter. A response of 400 or above (or a thrown error) rolls back,
- * so a failed request leaves nothing half-written.
+ * so a failed request leaves nothing half-written. Safe methods get a read-only
+ * transaction whose COMMIT is not awaited.
  */
 export function tenantDb() {
   return createMiddleware<HonoEnv>(async function tenantDbMiddleware(c, next) {
     const principal = c.get("principal");
     const tenantId = principal.kind === "platform_admin" ? c.req.param("tenantId") : principal.tenantId;
-    if (!tenantId || !isUuid(tenantId)) throw new ApiError("NOT_FOUND", { detail: "No such tenant." });
+    if (!tenantId || !isUuid(tenantId)) {
+      throw principal.kind === "platform_admin"
+        ? new ApiError("FORBIDDEN", {
+            detail: "The platform admin acts on a tenant through /v1/tenants/{tenantId}.",
+          })
+        : new ApiError("NOT_FOUND", { detail: "No such tenant." });
+    }
     const client = await requestConnection(c);
     try {
-      await withTenant(client, tenantId, async (db) => {
-        c.set("db", db);
-        await next();
-        if (c.error || c.res.status >= 400) throw new Rollback();
-      });
+      await withTenant(
+        client,
+        tenantId,
+        async (db, state) => {
+          c.set("principal", checkPrincipal(principal, state));
+          c.set("db", db);
+          await next();
+          if (c.error || c.res.status >= 400) throw new Rollback();
+        },
+        {
+          readOnly: SAFE_METHODS.has(c.req.method),
+          ...(principal.kind === "user"
+            ? { session: { userId: principal.userId, sessionId: principal.sessionId } }
+            : {}),
+        },
+      );
     } catch (error) {
       if (!(error instanceof Rollback)) throw error;
     }

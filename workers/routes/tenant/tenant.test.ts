@@ -148,7 +148,8 @@ describe("the caller's tenant", () => {
     expect(seenByB.body).toMatchObject({ id: b.tenant.id, name: b.tenant.name });
     // The platform admin has no tenant of its own; it uses /v1/tenants/{tenantId}.
     const admin = await api.get<ProblemBody>("/v1/tenant", { token: PLATFORM_ADMIN_TOKEN });
-    expect(admin.status).toBe(404);
+    expect(admin.status).toBe(403);
+    expect(admin.body.code).toBe("FORBIDDEN");
   });
 
   it("requires a credential and the right role", async () => {

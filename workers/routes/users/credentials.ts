@@ -3,9 +3,8 @@ import { passwordResets, sessions } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 
 /**
- * Ends a user's sessions, so their refresh tokens stop working at once. Access tokens already
- * issued stay valid until they expire (at most 15 minutes): their ids are not stored, so they
- * cannot be listed for the revocation list.
+ * Ends a user's sessions. Their refresh tokens and their access tokens stop working at once:
+ * every authenticated request re-checks its session row (see middleware/tenant-db.ts).
  *
  * @example
  * await revokeUserSessions(db, user.id, { exceptSessionId: principal.sessionId });
