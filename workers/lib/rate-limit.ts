@@ -30,6 +30,30 @@ export interface RateLimitVerdict {
 
 const limiters = new Map<string, Ratelimit>();
 
+/**
+ * Identifiers this isolate saw denied, until their window frees capacity: a client that keeps
+ * going past its limit is refused here without a Redis call and without a database connection.
+ */
+const deniedUntil = new Map<string, number>();
+const DENIED_MEMORY = 10_000;
+
+function rememberDenied(key: string, resetAt: number): void {
+  if (deniedUntil.size >= DENIED_MEMORY) {
+    const oldest = deniedUntil.keys().next().value;
+    if (oldest !== undefined) deniedUntil.delete(oldest);
+  }
+  deniedUntil.set(key, resetAt);
+}
+
+/** Whether this isolate already knows `identifier` is over `name`'s limit. */
+export function knownDenied(name: PolicyName, identifier: string): boolean {
+  const until = deniedUntil.get(`${name}|${identifier}`);
+  if (until === undefined) return false;
+  if (until > Date.now()) return true;
+  deniedUntil.delete(`${name}|${identifier}`);
+  return false;
+}
+
 function limiterFor(config: Config, name: PolicyName): Ratelimit {
   const key = `${config.UPSTASH_REDIS_REST_URL}|${name}`;
   let limiter = limiters.get(key);
@@ -61,8 +85,20 @@ export async function checkRateLimit(
   identifier: string,
 ): Promise<RateLimitVerdict> {
   const policy = POLICIES[name];
+  const key = `${name}|${identifier}`;
+  const until = deniedUntil.get(key);
+  if (until !== undefined && until > Date.now()) {
+    return {
+      allowed: false,
+      limit: policy.limit,
+      remaining: 0,
+      resetSeconds: Math.ceil((until - Date.now()) / 1000),
+      enforced: true,
+    };
+  }
   try {
     const r = await limiterFor(config, name).limit(identifier);
+    if (!r.success) rememberDenied(key, r.reset);
     return {
       allowed: r.success,
       limit: r.limit,

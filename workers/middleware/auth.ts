@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { findApiKey } from "../../db/privileged";
-import type { HonoEnv } from "../app";
+import type { Context, HonoEnv } from "../app";
 import { hashApiKey, looksLikeApiKey } from "../auth/api-keys";
 import { verifyAccessToken } from "../auth/jwt";
 import type { Principal } from "../auth/principal";
@@ -8,15 +8,36 @@ import { role as roleSchema } from "../auth/roles";
 import { timingSafeEqualText } from "../lib/bytes";
 import { requestConnection } from "../lib/connection";
 import { ApiError } from "../lib/errors";
-import { applyRateLimit, checkRateLimit } from "../lib/rate-limit";
+import { applyRateLimit, checkRateLimit, knownDenied } from "../lib/rate-limit";
 
 function unauthenticated(detail: string): ApiError {
   return new ApiError("UNAUTHENTICATED", { detail });
 }
 
+/** Tenant of each API key hash this isolate has resolved (a key never changes tenant). */
+const keyTenants = new Map<string, string>();
+
+function rememberKeyTenant(hash: string, tenantId: string): void {
+  if (keyTenants.size >= 10_000) {
+    const oldest = keyTenants.keys().next().value;
+    if (oldest !== undefined) keyTenants.delete(oldest);
+  }
+  keyTenants.set(hash, tenantId);
+}
+
+/**
+ * Starts opening the request's database connection while the rate limiter answers: the
+ * handshake overlaps the Redis hop, and no query runs before the verdict. A caller this
+ * isolate already saw denied gets no connection at all.
+ */
+function overlapConnection(c: Context, credentialId: string): void {
+  if (knownDenied("credential", credentialId)) return;
+  requestConnection(c).catch(() => undefined);
+}
+
 /**
  * Authenticates `Authorization: Bearer <jwt | api key | platform admin token>`, rate-limits
- * the credential before any database work, and sets `principal`. Tenant and role come only
+ * the credential before any query runs, and sets `principal`. Tenant and role come only
  * from the verified credential.
  */
 export function authenticate() {
@@ -30,15 +51,29 @@ export function authenticate() {
     let principal: Principal;
 
     if (timingSafeEqualText(credential, config.PLATFORM_ADMIN_TOKEN)) {
+      overlapConnection(c, "platform_admin");
       applyRateLimit(c, "credential", await checkRateLimit(config, logger, "credential", "platform_admin"));
       principal = { kind: "platform_admin" };
     } else if (looksLikeApiKey(credential)) {
       const hash = await hashApiKey(credential);
-      applyRateLimit(c, "credential", await checkRateLimit(config, logger, "credential", `key:${hash}`));
+      const id = `key:${hash}`;
+      overlapConnection(c, id);
+      // A key's tenant never changes, so once seen both limits go out in one parallel hop.
+      const knownTenant = keyTenants.get(hash);
+      const [perCredential, perTenant] = await Promise.all([
+        checkRateLimit(config, logger, "credential", id),
+        knownTenant ? checkRateLimit(config, logger, "tenant", knownTenant) : undefined,
+      ]);
+      applyRateLimit(c, "credential", perCredential);
+      if (perTenant) applyRateLimit(c, "tenant", perTenant);
       const record = await findApiKey(await requestConnection(c), hash);
       const now = Date.now();
       if (!record || record.revokedAt || (record.expiresAt && record.expiresAt.getTime() <= now)) {
         throw unauthenticated("The API key is invalid, expired or revoked.");
+      }
+      if (!knownTenant) {
+        rememberKeyTenant(hash, record.tenantId);
+        applyRateLimit(c, "tenant", await checkRateLimit(config, logger, "tenant", record.tenantId));
       }
       principal = {
         kind: "api_key",
@@ -48,6 +83,7 @@ export function authenticate() {
       };
     } else {
       const user = await verifyAccessToken(config, credential);
+      overlapConnection(c, `user:${user.userId}`);
       // Tenant known from the token: both limits in one parallel hop. Whether the session is
       // still live is checked in the tenant transaction's opening round trip (tenantDb).
       const [perCredential, perTenant] = await Promise.all([
@@ -59,9 +95,6 @@ export function authenticate() {
       principal = user;
     }
 
-    if (principal.kind === "api_key") {
-      applyRateLimit(c, "tenant", await checkRateLimit(config, logger, "tenant", principal.tenantId));
-    }
     c.set("principal", principal);
     c.set("logger", logger.with({ tenantId: "tenantId" in principal ? principal.tenantId : undefined }));
     await next();
