@@ -11,6 +11,7 @@ export interface JournalEntry {
   seq: number;
   stepId: string;
   status: string;
+  /** Plain JSON (stored as text). */
   payload: unknown;
   at: number;
 }

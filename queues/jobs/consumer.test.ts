@@ -64,7 +64,7 @@ describe("jobs queue", () => {
       { id: "m1", timestamp: new Date(), attempts: 1, body: purge() },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(["m1"]);
     expect(await agentExists(old)).toBe(false);
@@ -75,7 +75,7 @@ describe("jobs queue", () => {
       { id: "m1", timestamp: new Date(), attempts: 2, body: purge() },
     ]);
     const ctx2 = createExecutionContext();
-    await worker.queue(again, env, ctx2);
+    await worker.queue(again, env);
     expect((await getQueueResult(again, ctx2)).explicitAcks).toEqual(["m1"]);
     expect(await agentExists(recent)).toBe(true);
   });
@@ -91,7 +91,7 @@ describe("jobs queue", () => {
       { id: "worse", timestamp: new Date(), attempts: 1, body: "not even an object" },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["bad", "worse"]);
     expect(result.retryMessages).toEqual([]);
@@ -104,11 +104,11 @@ describe("jobs queue", () => {
       { id: "m", timestamp: new Date(), attempts: 3, body: purge() },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, broken, ctx);
+    await worker.queue(batch, broken);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual([]);
     // The pool records which messages were retried, not their delay; the schedule is checked below.
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m"]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m"]);
     expect([1, 2, 3, 4, 10].map(retryDelaySeconds)).toEqual([10, 20, 40, 80, 900]);
   });
 
@@ -117,18 +117,13 @@ describe("jobs queue", () => {
       { id: "dead", timestamp: new Date(), attempts: 6, body: purge() },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, env);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead"]);
   });
 
   it("the cron trigger enqueues a purge that the consumer runs (a real producer-to-consumer trip)", async () => {
     const old = await deletedAgent(45);
-    const ctx = createExecutionContext();
-    await worker.scheduled(
-      createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }),
-      env,
-      ctx,
-    );
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env);
     await expect.poll(() => agentExists(old), { timeout: 10_000, interval: 200 }).toBe(false);
   });
 });
