@@ -107,6 +107,8 @@ export async function ensureDatabase(opts: EnsureDatabaseOptions): Promise<void>
       await ignoreDuplicate(admin.query(`CREATE DATABASE ${db} OWNER ${OWNER}`));
     }
     await admin.query(`ALTER DATABASE ${db} OWNER TO ${OWNER}`);
+    // New databases let PUBLIC create temporary tables; the app roles have no use for them.
+    await admin.query(`REVOKE TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
     await prepareSchema(withDatabase(opts.adminUrl, opts.database));
   } finally {
     await admin.end();
@@ -141,6 +143,7 @@ async function prepareSchema(databaseUrl: string): Promise<void> {
       GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER};
       GRANT USAGE ON SCHEMA public TO ${TENANT}, ${APP};
     `);
+
   } finally {
     await client.end();
   }
