@@ -44,7 +44,7 @@ export interface ApiKeyRecord {
   revokedAt: Date | null;
 }
 
-/** The API key with this hash, or null. */
+/** The API key with this hash, or null. Records the key's last use (at most once a minute). */
 export async function findApiKey(client: Client, keyHash: string): Promise<ApiKeyRecord | null> {
   const { rows } = await client.query(
     `select key_id, tenant_id, role, expires_at, revoked_at from meridian_auth_api_key($1)`,
