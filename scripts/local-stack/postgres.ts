@@ -143,7 +143,6 @@ async function prepareSchema(databaseUrl: string): Promise<void> {
       GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER};
       GRANT USAGE ON SCHEMA public TO ${TENANT}, ${APP};
     `);
-
   } finally {
     await client.end();
   }
