@@ -1,5 +1,5 @@
 import { Ratelimit } from "@upstash/ratelimit";
-import type { Context } from "hono";
+import type { Context } from "../app";
 import type { Config } from "../env";
 import { ApiError } from "./errors";
 import type { Logger } from "./logger";
@@ -132,4 +132,18 @@ export function applyRateLimit(c: Context, name: PolicyName, verdict: RateLimitV
       headers: { "Retry-After": String(Math.max(1, verdict.resetSeconds)) },
     });
   }
+}
+
+/** The caller's address as Cloudflare reports it; "unknown" when absent (local tools). */
+export function clientIp(c: Context): string {
+  return c.req.header("cf-connecting-ip") ?? "unknown";
+}
+
+/**
+ * Rate-limits an unauthenticated route per client address.
+ *
+ * @throws ApiError RATE_LIMITED when the address is over the "ip" policy.
+ */
+export async function limitPerIp(c: Context): Promise<void> {
+  applyRateLimit(c, "ip", await checkRateLimit(c.get("config"), c.get("logger"), "ip", clientIp(c)));
 }

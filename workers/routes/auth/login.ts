@@ -10,7 +10,7 @@ import { audit } from "../../lib/audit";
 import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
-import { applyRateLimit, checkRateLimit } from "../../lib/rate-limit";
+import { applyRateLimit, checkRateLimit, clientIp } from "../../lib/rate-limit";
 import { email, slug } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
 import { tokenPairSchema } from "./schemas";
@@ -44,7 +44,7 @@ export function registerLogin(app: App) {
     const input = c.req.valid("json");
     const config = c.get("config");
     const logger = c.get("logger");
-    const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+    const ip = clientIp(c);
     const [perIp, perAccount] = await Promise.all([
       checkRateLimit(config, logger, "ip", ip),
       checkRateLimit(config, logger, "login", `${input.tenant}:${input.email}`),

@@ -9,7 +9,7 @@ import { sha256Hex } from "../../lib/bytes";
 import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
-import { applyRateLimit, checkRateLimit } from "../../lib/rate-limit";
+import { limitPerIp } from "../../lib/rate-limit";
 import { password } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
 import { expireOpenResets, revokeUserSessions } from "../users/credentials";
@@ -47,11 +47,7 @@ export function registerConfirmPasswordReset(app: App) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const config = c.get("config");
-    applyRateLimit(
-      c,
-      "ip",
-      await checkRateLimit(config, c.get("logger"), "ip", c.req.header("cf-connecting-ip") ?? "unknown"),
-    );
+    await limitPerIp(c);
     const invalid = new ApiError("UNAUTHENTICATED", {
       detail: "The reset token is invalid, expired or already used.",
     });

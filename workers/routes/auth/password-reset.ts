@@ -7,7 +7,7 @@ import { audit } from "../../lib/audit";
 import { requestConnection } from "../../lib/connection";
 import { emailSenderFor } from "../../lib/email";
 import { problemResponses } from "../../lib/problem-responses";
-import { applyRateLimit, checkRateLimit } from "../../lib/rate-limit";
+import { applyRateLimit, checkRateLimit, clientIp } from "../../lib/rate-limit";
 import { email, slug } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
 import { expireOpenResets } from "../users/credentials";
@@ -60,7 +60,7 @@ export function registerRequestPasswordReset(app: App) {
     // Its own counter per account ("reset:" prefix): reset requests must not use up, or be used to
     // exhaust, the owner's sign-in attempts.
     const [perIp, perAccount] = await Promise.all([
-      checkRateLimit(config, logger, "ip", c.req.header("cf-connecting-ip") ?? "unknown"),
+      checkRateLimit(config, logger, "ip", clientIp(c)),
       checkRateLimit(config, logger, "login", `reset:${input.tenant}:${input.email}`),
     ]);
     applyRateLimit(c, "ip", perIp);

@@ -10,7 +10,7 @@ import { sha256Hex } from "../../lib/bytes";
 import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
-import { applyRateLimit, checkRateLimit } from "../../lib/rate-limit";
+import { limitPerIp } from "../../lib/rate-limit";
 import { runInTenant } from "../../middleware/tenant-db";
 import { tokenPairSchema } from "./schemas";
 
@@ -36,11 +36,7 @@ export function registerRefreshToken(app: App) {
   app.openapi(route, async (c) => {
     const { refreshToken } = c.req.valid("json");
     const config = c.get("config");
-    applyRateLimit(
-      c,
-      "ip",
-      await checkRateLimit(config, c.get("logger"), "ip", c.req.header("cf-connecting-ip") ?? "unknown"),
-    );
+    await limitPerIp(c);
     const invalid = new ApiError("UNAUTHENTICATED", {
       detail: "The refresh token is invalid, expired or revoked.",
     });

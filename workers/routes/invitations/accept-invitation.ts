@@ -11,7 +11,7 @@ import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { isUniqueViolation } from "../../lib/pg-errors";
 import { problemResponses } from "../../lib/problem-responses";
-import { applyRateLimit, checkRateLimit } from "../../lib/rate-limit";
+import { limitPerIp } from "../../lib/rate-limit";
 import { password } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
 import { tokenPairSchema } from "../auth/schemas";
@@ -54,11 +54,7 @@ export function registerAcceptInvitation(app: App) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const config = c.get("config");
-    applyRateLimit(
-      c,
-      "ip",
-      await checkRateLimit(config, c.get("logger"), "ip", c.req.header("cf-connecting-ip") ?? "unknown"),
-    );
+    await limitPerIp(c);
     const invalid = new ApiError("UNAUTHENTICATED", {
       detail: "The invitation is invalid, expired or already used.",
     });
