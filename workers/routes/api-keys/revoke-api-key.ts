@@ -6,7 +6,7 @@ import { authorize } from "../../auth/authorize";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { loadApiKey } from "./load";
+import { loadApiKey, requireRankOver } from "./load";
 
 const route = createRoute({
   operationId: "revokeApiKey",
@@ -24,9 +24,10 @@ const route = createRoute({
 
 export function registerRevokeApiKey(app: App) {
   app.openapi(route, async (c) => {
-    authorize(c, "api_keys:write");
+    const caller = authorize(c, "api_keys:write");
     const db = c.get("db");
     const key = await loadApiKey(db, c.req.valid("param").id);
+    requireRankOver(caller, key);
     if (!key.revokedAt) {
       await db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, key.id));
       await audit(c, { action: "api_key.revoke", resourceType: "api_key", resourceId: key.id });

@@ -8,7 +8,7 @@ import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { loadApiKey } from "./load";
+import { loadApiKey, requireRankOver } from "./load";
 import { createdApiKeySchema, toApiKeyResponse } from "./schemas";
 
 const body = z
@@ -49,6 +49,7 @@ export function registerRotateApiKey(app: App) {
     const { overlapSeconds } = body.parse(c.req.valid("json") ?? {});
     // Locked so two concurrent rotations cannot both succeed from the same key.
     const old = await loadApiKey(db, c.req.valid("param").id, { forUpdate: true });
+    requireRankOver(caller, old);
     const now = Date.now();
     if (old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= now)) {
       throw new ApiError("CONFLICT", { detail: "A revoked or expired key cannot be rotated." });
