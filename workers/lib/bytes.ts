@@ -41,8 +41,15 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-/** Constant-time comparison of two strings (via their UTF-8 bytes). */
-export function timingSafeEqualText(a: string, b: string): boolean {
+/**
+ * Compares two secrets in constant time, length included: both are hashed first, so the
+ * comparison always runs over 32 bytes and an early length mismatch reveals nothing.
+ */
+export async function timingSafeEqualText(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  return timingSafeEqual(enc.encode(a), enc.encode(b));
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", enc.encode(a)),
+    crypto.subtle.digest("SHA-256", enc.encode(b)),
+  ]);
+  return timingSafeEqual(new Uint8Array(ha), new Uint8Array(hb));
 }

@@ -50,7 +50,7 @@ export function authenticate() {
     const logger = c.get("logger");
     let principal: Principal;
 
-    if (timingSafeEqualText(credential, config.PLATFORM_ADMIN_TOKEN)) {
+    if (await timingSafeEqualText(credential, config.PLATFORM_ADMIN_TOKEN)) {
       overlapConnection(c, "platform_admin");
       applyRateLimit(c, "credential", await checkRateLimit(config, logger, "credential", "platform_admin"));
       principal = { kind: "platform_admin" };
