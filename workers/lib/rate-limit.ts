@@ -124,8 +124,9 @@ export async function checkRateLimit(
 export function applyRateLimit(c: Context, name: PolicyName, verdict: RateLimitVerdict): void {
   if (!verdict.enforced) return;
   const policy = POLICIES[name];
-  c.header("RateLimit-Policy", `"${name}";q=${policy.limit};w=${policy.windowSeconds}`);
-  c.header("RateLimit", `"${name}";r=${verdict.remaining};t=${verdict.resetSeconds}`);
+  // Appended: a request checked against two policies (credential and tenant) reports both.
+  c.header("RateLimit-Policy", `"${name}";q=${policy.limit};w=${policy.windowSeconds}`, { append: true });
+  c.header("RateLimit", `"${name}";r=${verdict.remaining};t=${verdict.resetSeconds}`, { append: true });
   if (!verdict.allowed) {
     throw new ApiError("RATE_LIMITED", {
       detail: `Rate limit "${name}" of ${policy.limit} per ${policy.windowSeconds}s exceeded.`,
