@@ -9,7 +9,7 @@ export interface ConnectionConfig {
 /**
  * Opens one PostgreSQL connection over the Neon serverless driver (WebSocket). A Worker
  * cannot reuse sockets across requests, so each request opens its own and must `end()` it
- * (the init middleware hands that to `waitUntil`).
+ * (the Worker entry hands that to `waitUntil`).
  *
  * @throws the driver's connection error when PostgreSQL is unreachable.
  * @example

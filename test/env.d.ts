@@ -4,7 +4,7 @@ declare module "vitest" {
     workerBindings: Record<string, string>;
     /** What the global setup connected to: "server" (real services) or "embedded". */
     stack: "server" | "embedded";
-    /** Superuser URL of the test database, for tests that inspect it from the outside. */
+    /** URL of the test database as the table owner (meridian_owner), for tests that inspect or backdate rows. */
     ownerDatabaseUrl: string;
   }
 }

@@ -3,7 +3,7 @@ import type { HonoEnv } from "../app";
 
 /**
  * Headers for an API that serves JSON (and one docs page): no framing, no sniffing, no
- * referrer leakage, HTTPS only. The docs page loads its script from our own origin only.
+ * referrer leakage, HTTPS only. /docs sets its own policy (Swagger UI from one pinned CDN build).
  */
 export function securityHeaders() {
   return createMiddleware<HonoEnv>(async function securityHeadersMiddleware(c, next) {

@@ -17,7 +17,7 @@ const route = createRoute({
   security: [{ bearer: [] }],
   responses: {
     204: { description: "Signed out." },
-    ...problemResponses(401, 403, 429, 500, 503),
+    ...problemResponses(401, 403, 429, 500),
   },
 });
 
