@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import { and, eq, gt, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { idempotencyKeys } from "../../db/schema";
@@ -11,6 +12,21 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 /** Response headers worth replaying; hop-by-hop and per-request ones are left out. */
 const REPLAYED_HEADERS = ["content-type", "location"];
+
+/** The header as routes declare it, so the OpenAPI document shows where it is honoured. */
+export const idempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(KEY)
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Makes a retry safe: the same key with the same body within 24 h replays the first response " +
+        "(with Idempotent-Replayed: true); another body is 422, a retry while the first is running 409.",
+      example: "7f9c2ba4-e88f-4c6b-9b1a-0c2d3e4f5a6b",
+    }),
+});
 
 /**
  * `Idempotency-Key` for POSTs that create or start something. Runs inside the request's

@@ -5,7 +5,7 @@ import { authorize } from "../../auth/authorize";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { metadata } from "../../lib/schemas";
-import { idempotency } from "../../middleware/idempotency";
+import { idempotency, idempotencyHeaders } from "../../middleware/idempotency";
 import { agentSchema, definitionFields, toAgentResponse } from "./schemas";
 import { checkAgentDefinition } from "./validate";
 
@@ -27,7 +27,10 @@ const route = createRoute({
   summary: "Create an agent (version 1)",
   security: [{ bearer: [] }],
   middleware: [idempotency()] as const,
-  request: { body: { required: true, content: { "application/json": { schema: body } } } },
+  request: {
+    headers: idempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: body } } },
+  },
   responses: {
     201: { description: "Created.", content: { "application/json": { schema: agentSchema } } },
     ...problemResponses(400, 401, 403, 409, 413, 422, 429, 500),

@@ -35,7 +35,6 @@ const route = createRoute({
 export function registerRefreshToken(app: App) {
   app.openapi(route, async (c) => {
     const { refreshToken } = c.req.valid("json");
-    const config = c.get("config");
     await limitPerIp(c);
     const invalid = new ApiError("UNAUTHENTICATED", {
       detail: "The refresh token is invalid, expired or revoked.",

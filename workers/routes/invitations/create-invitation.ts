@@ -10,6 +10,7 @@ import { emailSenderFor } from "../../lib/email";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { email } from "../../lib/schemas";
+import { idempotency, idempotencyHeaders } from "../../middleware/idempotency";
 import { invitationSchema, toInvitationResponse } from "./schemas";
 
 /** Invitations last a week: long enough for a holiday, short enough that a leaked mailbox goes stale. */
@@ -36,7 +37,11 @@ const route = createRoute({
     "The token is never returned by the API. Inviting an address again replaces its pending invitation " +
     "(only the newest email works), so a retry is safe. 409 when a user with the address already exists.",
   security: [{ bearer: [] }],
-  request: { body: { required: true, content: { "application/json": { schema: body } } } },
+  middleware: [idempotency()] as const,
+  request: {
+    headers: idempotencyHeaders,
+    body: { required: true, content: { "application/json": { schema: body } } },
+  },
   responses: {
     201: { description: "Invited.", content: { "application/json": { schema: invitationSchema } } },
     ...problemResponses(400, 401, 403, 409, 413, 429, 500),
