@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from "vitest";
-import { ApiError } from "./errors";
-import { checkOutboundUrl, type FetchImpl, hostRefusal, outboundFetch } from "./outbound-fetch";
+import { ApiError } from "../errors";
+import { checkOutboundUrl, type FetchImpl, hostRefusal, outboundFetch } from ".";
 
 // The test runtime has no internet, so every fetch test passes a fake through policy.fetcher.
 
