@@ -81,12 +81,14 @@ export interface SessionRecord {
   refreshHash: string;
   expiresAt: Date;
   revokedAt: Date | null;
+  /** The token presented was this session's previous one: it has been used before. */
+  reused: boolean;
 }
 
-/** The session a refresh token belongs to, or null. */
+/** The session a refresh token belongs to (now or before its last rotation), or null. */
 export async function findSession(client: Client, refreshHash: string): Promise<SessionRecord | null> {
   const { rows } = await client.query(
-    `select session_id, tenant_id, user_id, expires_at, revoked_at from meridian_auth_session($1)`,
+    `select session_id, tenant_id, user_id, expires_at, revoked_at, reused from meridian_auth_session($1)`,
     [refreshHash],
   );
   const row = rows[0];
@@ -98,6 +100,7 @@ export async function findSession(client: Client, refreshHash: string): Promise<
     refreshHash,
     expiresAt: new Date(row.expires_at),
     revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+    reused: row.reused === true,
   };
 }
 

@@ -139,6 +139,11 @@ export const sessions = pgTable(
     userId: uuid("user_id").notNull(),
     /** Hex SHA-256 of the refresh token. */
     refreshHash: text("refresh_hash").notNull(),
+    /**
+     * Hash of the refresh token this session rotated away from. Presenting it again means the
+     * token was copied: the refresh route then ends every session of the user.
+     */
+    previousRefreshHash: text("previous_refresh_hash"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     userAgent: text("user_agent"),
@@ -148,6 +153,7 @@ export const sessions = pgTable(
   (t) => [
     tenantKey("sessions", t),
     unique("sessions_refresh_hash_key").on(t.refreshHash),
+    unique("sessions_previous_refresh_hash_key").on(t.previousRefreshHash),
     // "Sign out everywhere" revokes every session of one user.
     index("sessions_tenant_id_user_id_idx").on(t.tenantId, t.userId),
     index("sessions_expires_at_idx").on(t.expiresAt),

@@ -6,12 +6,14 @@ import type { App } from "../../app";
 import { tokenPair } from "../../auth/issue-session";
 import { role as roleSchema } from "../../auth/roles";
 import { mintOpaqueToken, REFRESH_TOKEN_TTL_SECONDS } from "../../auth/sessions";
+import { audit } from "../../lib/audit";
 import { sha256Hex } from "../../lib/bytes";
 import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { limitPerIp } from "../../lib/rate-limit";
 import { runInTenant } from "../../middleware/tenant-db";
+import { revokeUserSessions } from "../users/credentials";
 import { tokenPairSchema } from "./schemas";
 
 const body = z
@@ -40,6 +42,21 @@ export function registerRefreshToken(app: App) {
       detail: "The refresh token is invalid, expired or revoked.",
     });
     const session = await findSession(await requestConnection(c), await sha256Hex(refreshToken));
+    if (session?.reused) {
+      // A refresh token that was already rotated away is back: it was copied, and one of its
+      // two holders is not the user. End every session of the user; both must sign in again.
+      await runInTenant(c, session.tenantId, async () => {
+        const ended = await revokeUserSessions(c.get("db"), session.userId);
+        await audit(c, {
+          action: "auth.refresh_reuse",
+          resourceType: "session",
+          resourceId: session.sessionId,
+          actor: { type: "system", id: null },
+          changes: { sessionsEnded: ended },
+        });
+      });
+      throw invalid;
+    }
     if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) throw invalid;
 
     const next = await mintOpaqueToken("mrt");
@@ -48,7 +65,11 @@ export function registerRefreshToken(app: App) {
       // same token, exactly one wins.
       const [rotated] = await db
         .update(sessions)
-        .set({ refreshHash: next.hash, expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000) })
+        .set({
+          refreshHash: next.hash,
+          previousRefreshHash: session.refreshHash,
+          expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000),
+        })
         .where(
           and(
             eq(sessions.id, session.sessionId),
