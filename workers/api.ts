@@ -34,6 +34,7 @@ import { registerSecretsRoutes } from "./routes/secrets";
 import { registerTenantRoutes } from "./routes/tenant";
 import { registerTenantsRoutes } from "./routes/tenants";
 import { registerCreateTenant } from "./routes/tenants/create-tenant";
+import { registerSignup } from "./routes/tenants/signup";
 import { registerUserRoutes } from "./routes/users";
 
 /** Routes that run before anyone is authenticated. */
@@ -43,6 +44,7 @@ const PUBLIC_PATHS = [
   "/v1/auth/password-reset",
   "/v1/auth/password-reset/confirm",
   "/v1/invitations/accept",
+  "/v1/signup",
 ];
 /** Platform-admin routes on tenants: no tenant transaction (create) or one for the named tenant. */
 const TENANT_ADMIN_PATHS = ["/v1/tenants", "/v1/tenants/*"];
@@ -92,6 +94,7 @@ registerLogout(app);
 registerPasswordRoutes(app);
 
 registerCreateTenant(app);
+registerSignup(app);
 registerTenantsRoutes(app);
 registerTenantRoutes(app);
 registerUserRoutes(app);
