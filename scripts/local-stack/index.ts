@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { startEmbeddedPostgres } from "./embedded-postgres.ts";
+import { startEmbeddedRedis } from "./embedded-redis.ts";
 import { runMigrations } from "./migrate.ts";
 import { startNeonWsRelay } from "./neon-ws-relay.ts";
 import { ensureDatabase, isReachable, superuserUrl } from "./postgres.ts";
@@ -10,6 +12,12 @@ export interface LocalStackOptions {
   database: string;
   /** Fail instead of falling back to embedded stand-ins (CI). */
   requireServers?: boolean;
+  /**
+   * Where embedded PostgreSQL keeps its data when no server is reachable (`npm run dev`:
+   * `.meridian/pglite`, so the seeded tenant survives a restart).
+   * @default undefined: in memory (tests)
+   */
+  embeddedDataDir?: string;
 }
 
 export interface LocalStack {
@@ -46,63 +54,162 @@ function withCredentials(base: string, user: string, password: string, database:
  * Starts what the Worker needs locally: PostgreSQL (created, migrated, reached through the
  * Neon WebSocket relay) and Redis (behind the Upstash REST relay). Uses `DATABASE_URL` and
  * `REDIS_URL` (or `UPSTASH_REDIS_REST_URL`/`_TOKEN`) when set, else the servers on their
- * default local ports.
+ * default local ports; where no server answers, embedded stand-ins (see {@link choosePostgres}).
  *
  * @throws Error when a server is required but unreachable.
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const closers: (() => Promise<void>)[] = [];
   const describe: string[] = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const postgres = await choosePostgres(opts);
+    closers.push(postgres.close);
+    await ensureDatabase({
+      adminUrl: postgres.adminUrl,
+      database: postgres.database,
+      ownerPassword: OWNER_PASSWORD,
+      appPassword: APP_PASSWORD,
+    });
+    const tcpBase = `postgres://${postgres.host}:${postgres.port}`;
+    const ownerUrl = withCredentials(tcpBase, "meridian_owner", OWNER_PASSWORD, postgres.database);
+    await runMigrations(ownerUrl);
+    const relay = await startNeonWsRelay({ port: 0, allowedTargets: [`${postgres.host}:${postgres.port}`] });
+    closers.push(() => relay.close());
+    describe.push(`${postgres.describe} (Neon relay ${relay.address})`);
+
+    const redis = await chooseRedis(opts);
+    closers.push(redis.close);
+    describe.push(redis.describe);
+
+    return {
+      kind: postgres.kind === "embedded" || redis.kind === "embedded" ? "embedded" : "server",
+      ownerUrl,
+      describe,
+      bindings: {
+        DATABASE_URL: withCredentials(tcpBase, "meridian_app", APP_PASSWORD, postgres.database),
+        NEON_WS_PROXY: relay.address,
+        ...redis.bindings,
+        ...localSecrets(),
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server or embedded. A newcomer with only Node gets PGlite and an in-memory Redis, and is told
+// so; CI (`requireServers`) fails instead, because the stand-ins can't test concurrency, locking
+// or real Redis behaviour.
+// ---------------------------------------------------------------------------------------------
+
+interface PostgresChoice {
+  kind: "server" | "embedded";
+  /** Superuser URL for ensureDatabase. */
+  adminUrl: string;
+  /** TCP address the relay and the roles' URLs point at. */
+  host: string;
+  port: number;
+  /** The database to use: `opts.database` on a server, PGlite's only database otherwise. */
+  database: string;
+  describe: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL server at `DATABASE_URL` (or the local default) when it answers, else embedded
+ * PGlite, persisted in `opts.embeddedDataDir` when given.
+ *
+ * @throws Error when no server answers and `opts.requireServers` is set.
+ */
+async function choosePostgres(opts: LocalStackOptions): Promise<PostgresChoice> {
   const adminUrl = process.env.DATABASE_URL ?? superuserUrl();
-  if (!(await isReachable(adminUrl))) {
+  if (await isReachable(adminUrl)) {
+    const tcp = tcpAddress(adminUrl.includes("@/") ? "postgres://127.0.0.1:5432" : adminUrl);
+    return {
+      kind: "server",
+      adminUrl,
+      ...tcp,
+      database: opts.database,
+      describe: `PostgreSQL: server at ${tcp.host}:${tcp.port}/${opts.database}`,
+      close: async () => undefined,
+    };
+  }
+  if (opts.requireServers) {
     throw new Error(
-      `PostgreSQL is not reachable at ${redact(adminUrl)}. Start it or set DATABASE_URL to a superuser URL.`,
+      `PostgreSQL is not reachable at ${redact(adminUrl)}. Start it or set DATABASE_URL to a superuser URL (requireServers is set, so no embedded stand-in).`,
     );
   }
-  await ensureDatabase({
-    adminUrl,
-    database: opts.database,
-    ownerPassword: OWNER_PASSWORD,
-    appPassword: APP_PASSWORD,
-  });
-  const tcp = tcpAddress(adminUrl.includes("@/") ? "postgres://127.0.0.1:5432" : adminUrl);
-  const tcpBase = `postgres://${tcp.host}:${tcp.port}`;
-  const ownerUrl = withCredentials(tcpBase, "meridian_owner", OWNER_PASSWORD, opts.database);
-  await runMigrations(ownerUrl);
-  const relay = await startNeonWsRelay({ port: 0, allowedTargets: [`${tcp.host}:${tcp.port}`] });
-  closers.push(() => relay.close());
-  describe.push(
-    `PostgreSQL: server at ${tcp.host}:${tcp.port}/${opts.database} (Neon relay ${relay.address})`,
-  );
-
-  const redisBindings: Record<string, string> = {};
-  if (process.env.UPSTASH_REDIS_REST_URL && process.env.UPSTASH_REDIS_REST_TOKEN) {
-    redisBindings.UPSTASH_REDIS_REST_URL = process.env.UPSTASH_REDIS_REST_URL;
-    redisBindings.UPSTASH_REDIS_REST_TOKEN = process.env.UPSTASH_REDIS_REST_TOKEN;
-    describe.push(`Redis: Upstash at ${process.env.UPSTASH_REDIS_REST_URL}`);
-  } else {
-    const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-    const token = randomBytes(24).toString("base64url");
-    const upstash = await startUpstashRelay({ redisUrl, token, port: 0 });
-    closers.push(() => upstash.close());
-    redisBindings.UPSTASH_REDIS_REST_URL = upstash.url;
-    redisBindings.UPSTASH_REDIS_REST_TOKEN = upstash.token;
-    describe.push(`Redis: server at ${redact(redisUrl)} (Upstash relay ${upstash.url})`);
-  }
-
+  const embedded = await startEmbeddedPostgres(opts.embeddedDataDir ? { dataDir: opts.embeddedDataDir } : {});
+  const where = opts.embeddedDataDir ? `data in ${opts.embeddedDataDir}` : "in memory";
   return {
-    kind: "server",
-    ownerUrl,
-    describe,
-    bindings: {
-      DATABASE_URL: withCredentials(tcpBase, "meridian_app", APP_PASSWORD, opts.database),
-      NEON_WS_PROXY: relay.address,
-      ...redisBindings,
-      ...localSecrets(),
-    },
-    async close() {
-      for (const close of closers.reverse()) await close().catch(() => undefined);
-    },
+    kind: "embedded",
+    adminUrl: embedded.adminUrl,
+    host: embedded.host,
+    port: embedded.port,
+    // PGlite serves one database: `opts.database` would need a second backend it doesn't have.
+    database: embedded.database,
+    describe: `PostgreSQL: embedded PGlite (no server reachable at ${redact(adminUrl)}): PostgreSQL ${embedded.version}, ${where}, database "${embedded.database}", one transaction at a time`,
+    close: () => embedded.close(),
+  };
+}
+
+interface RedisChoice {
+  kind: "server" | "embedded";
+  bindings: Record<string, string>;
+  describe: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Upstash itself when `UPSTASH_REDIS_REST_URL`/`_TOKEN` are set; else the Redis server at
+ * `REDIS_URL` (or the local default) behind the relay when it answers; else the relay over an
+ * in-memory emulation.
+ *
+ * @throws Error when no server answers and `opts.requireServers` is set.
+ */
+async function chooseRedis(opts: LocalStackOptions): Promise<RedisChoice> {
+  if (process.env.UPSTASH_REDIS_REST_URL && process.env.UPSTASH_REDIS_REST_TOKEN) {
+    return {
+      kind: "server",
+      bindings: {
+        UPSTASH_REDIS_REST_URL: process.env.UPSTASH_REDIS_REST_URL,
+        UPSTASH_REDIS_REST_TOKEN: process.env.UPSTASH_REDIS_REST_TOKEN,
+      },
+      describe: `Redis: Upstash at ${process.env.UPSTASH_REDIS_REST_URL}`,
+      close: async () => undefined,
+    };
+  }
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const token = randomBytes(24).toString("base64url");
+  let unreachable: string;
+  try {
+    const upstash = await startUpstashRelay({ redisUrl, token, port: 0 });
+    return {
+      kind: "server",
+      bindings: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token },
+      describe: `Redis: server at ${redact(redisUrl)} (Upstash relay ${upstash.url})`,
+      close: () => upstash.close(),
+    };
+  } catch (error) {
+    unreachable = error instanceof Error ? error.message : String(error);
+  }
+  if (opts.requireServers) {
+    throw new Error(
+      `Redis is not reachable at ${redact(redisUrl)} (${unreachable}). Start it or set REDIS_URL (requireServers is set, so no embedded stand-in).`,
+    );
+  }
+  const upstash = await startEmbeddedRedis({ token });
+  return {
+    kind: "embedded",
+    bindings: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token },
+    describe: `Redis: embedded in-memory emulation (no server reachable at ${redact(redisUrl)}; Upstash relay ${upstash.url})`,
+    close: () => upstash.close(),
   };
 }
 

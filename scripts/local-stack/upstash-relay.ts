@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createClient, ErrorReply, MultiErrorReply, RESP_TYPES } from "redis";
+import { createClient, MultiErrorReply, RESP_TYPES } from "redis";
 
 export interface UpstashRelay {
   /** Base URL to hand to `@upstash/redis` as `url`. */
@@ -11,8 +11,27 @@ export interface UpstashRelay {
   close(): Promise<void>;
 }
 
+/**
+ * What the relay runs commands on: a Redis server ({@link connectRedisServer}) or the in-memory
+ * emulation (`createRedisEmulation` in embedded-redis.ts). The relay does the rest: auth, the
+ * Upstash JSON shapes, and the script rewrites for `@upstash/ratelimit`.
+ */
+export interface RedisBackend {
+  /** Runs one command; rejects with an Error carrying Redis's message. */
+  send(command: string[]): Promise<unknown>;
+  /**
+   * Runs the commands as one MULTI/EXEC: one reply each, an Error in place of a command that
+   * failed at run time. Rejects, with nothing applied, where Redis would answer EXECABORT.
+   */
+  transaction(commands: string[][]): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
 export interface UpstashRelayOptions {
-  redisUrl: string;
+  /** Redis server to front; ignored when `backend` is given. */
+  redisUrl?: string;
+  /** Something else to front, e.g. the in-memory emulation. The relay closes it. */
+  backend?: RedisBackend;
   /** Bearer token clients must send. */
   token: string;
   /** @default 0 (any free port) */
@@ -100,19 +119,16 @@ function toCommand(value: unknown): string[] | undefined {
 }
 
 /**
- * Serves the Upstash Redis REST protocol (`/`, `/pipeline`, `/multi-exec`) over a real Redis, so
- * `@upstash/redis` and `@upstash/ratelimit` run unchanged against a local server.
+ * Connects to a Redis server as a relay backend (RESP2, byte-exact strings).
  *
- * @throws Error when Redis can't be reached at start.
+ * @throws the connection error when Redis can't be reached.
  * @example
- * const relay = await startUpstashRelay({ redisUrl: "redis://127.0.0.1:6379", token: "local" });
- * const redis = new Redis({ url: relay.url, token: relay.token });
- * await relay.close();
+ * const backend = await connectRedisServer("redis://127.0.0.1:6379");
  */
-export async function startUpstashRelay(opts: UpstashRelayOptions): Promise<UpstashRelay> {
+export async function connectRedisServer(redisUrl: string): Promise<RedisBackend> {
   let ready = false;
   const client = createClient({
-    url: opts.redisUrl,
+    url: redisUrl,
     RESP: 2,
     // Fail callers at once while Redis is away instead of queueing them behind a reconnect.
     disableOfflineQueue: true,
@@ -124,6 +140,35 @@ export async function startUpstashRelay(opts: UpstashRelayOptions): Promise<Upst
   await client.connect();
   ready = true;
   const redis = client.withTypeMapping(AS_BUFFERS);
+  return {
+    send: (command) => redis.sendCommand(command),
+    async transaction(commands) {
+      const multi = redis.multi();
+      for (const command of commands) multi.sendCommand(command);
+      // A command failing inside EXEC is one error among the replies, as in Upstash's answer.
+      return multi.exec().catch((error: unknown) => {
+        if (error instanceof MultiErrorReply) return error.replies;
+        throw error;
+      });
+    },
+    close: () => client.close(),
+  };
+}
+
+/**
+ * Serves the Upstash Redis REST protocol (`/`, `/pipeline`, `/multi-exec`) over a real Redis (or
+ * another {@link RedisBackend}), so `@upstash/redis` and `@upstash/ratelimit` run unchanged
+ * against a local server.
+ *
+ * @throws Error when Redis can't be reached at start.
+ * @example
+ * const relay = await startUpstashRelay({ redisUrl: "redis://127.0.0.1:6379", token: "local" });
+ * const redis = new Redis({ url: relay.url, token: relay.token });
+ * await relay.close();
+ */
+export async function startUpstashRelay(opts: UpstashRelayOptions): Promise<UpstashRelay> {
+  if (!opts.backend && !opts.redisUrl) throw new Error("startUpstashRelay: give redisUrl or backend");
+  const backend = opts.backend ?? (await connectRedisServer(opts.redisUrl as string));
   const scripts = new Map<string, string>();
   const expected = sha256(`Bearer ${opts.token}`);
   let syncToken = 0;
@@ -133,7 +178,7 @@ export async function startUpstashRelay(opts: UpstashRelayOptions): Promise<Upst
     if (refused) return { error: refused };
     const { args, reply } = rewrite(command, scripts);
     try {
-      const result = await redis.sendCommand(args);
+      const result = await backend.send(args);
       return { result: reply ?? result };
     } catch (error) {
       return { error: error instanceof Error ? error.message : String(error) };
@@ -144,15 +189,9 @@ export async function startUpstashRelay(opts: UpstashRelayOptions): Promise<Upst
     const refused = commands.map(refusal).find(Boolean);
     if (refused) throw new Error(refused);
     const rewritten = commands.map((command) => rewrite(command, scripts));
-    const multi = redis.multi();
-    for (const { args } of rewritten) multi.sendCommand(args);
-    // A command failing inside EXEC is one error among the replies, as in Upstash's answer.
-    const replies: unknown[] = await multi.exec().catch((error: unknown) => {
-      if (error instanceof MultiErrorReply) return error.replies;
-      throw error;
-    });
+    const replies = await backend.transaction(rewritten.map(({ args }) => args));
     return replies.map((result, i) =>
-      result instanceof ErrorReply ? { error: result.message } : { result: rewritten[i]?.reply ?? result },
+      result instanceof Error ? { error: result.message } : { result: rewritten[i]?.reply ?? result },
     );
   };
 
@@ -206,7 +245,7 @@ export async function startUpstashRelay(opts: UpstashRelayOptions): Promise<Upst
       // Clients keep connections alive; without closing them server.close() would wait for them.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await client.close();
+      await backend.close();
     },
   };
 }
