@@ -3,14 +3,20 @@
  * (servers when reachable, embedded stand-ins otherwise), migrates, seeds a demo tenant,
  * then runs `wrangler dev` and prints where to go and how to sign in.
  */
-import { devSecrets, writeEnvFile } from "./local-stack/dev-files.ts";
+import { join } from "node:path";
+import { DEV_DIR, devSecrets, writeEnvFile } from "./local-stack/dev-files.ts";
 import { startLocalStack } from "./local-stack/index.ts";
 import { seedDemo } from "./local-stack/seed.ts";
 import { startWranglerDev, waitUntilUp } from "./local-stack/wrangler-dev.ts";
 
 const PORT = Number(process.env.PORT ?? 8787);
 
-const stack = await startLocalStack({ database: process.env.MERIDIAN_DEV_DATABASE ?? "meridian" });
+const stack = await startLocalStack({
+  database: process.env.MERIDIAN_DEV_DATABASE ?? "meridian",
+  // Used only when no PostgreSQL server is reachable: the embedded database then survives restarts.
+  embeddedDataDir: join(DEV_DIR, "pglite"),
+});
+for (const line of stack.describe) console.log(`[local stack] ${line}`);
 const secrets = devSecrets();
 const credentials = await seedDemo(stack.ownerUrl, secrets.PASSWORD_PEPPER as string);
 const envFile = writeEnvFile("dev.env", {

@@ -11,13 +11,19 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     const lines: string[] = [];
+    const skipReasons: string[] = [];
     for (const mod of [...testModules].sort((a, b) => a.relativeModuleId.localeCompare(b.relativeModuleId))) {
       const counts = { passed: 0, failed: 0, skipped: 0 };
       for (const test of mod.children.allTests()) {
-        const state = test.result().state;
+        const result = test.result();
+        const state = result.state;
         if (state === "passed") counts.passed++;
         else if (state === "failed") counts.failed++;
-        else if (state === "skipped") counts.skipped++;
+        else if (state === "skipped") {
+          counts.skipped++;
+          const note = result.state === "skipped" ? result.note : undefined;
+          skipReasons.push(`  ${mod.relativeModuleId} > ${test.name}${note ? `: ${note}` : ""}`);
+        }
       }
       if (mod.state() === "failed" && counts.failed === 0) counts.failed++;
       passed += counts.passed;
@@ -29,6 +35,10 @@ export default class SummaryReporter implements Reporter {
     }
     console.log("\nTests per suite:");
     for (const line of lines) console.log(line);
+    if (skipReasons.length > 0) {
+      console.log("\nSkipped:");
+      for (const line of skipReasons) console.log(line);
+    }
     console.log(`\nmeridian: ${passed} passed, ${failed} failed, ${skipped} skipped`);
     if (process.env.MERIDIAN_NO_SKIPS === "1" && skipped > 0) {
       console.error(`meridian: ${skipped} skipped test(s); CI requires zero skips.`);

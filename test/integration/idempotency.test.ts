@@ -3,11 +3,13 @@ import type { ListAgentsResponse } from "../../workers/routes/agents/list-agents
 import type { AgentResponse } from "../../workers/routes/agents/schemas";
 import { api, type ProblemBody } from "../harness/api";
 import { createTenant } from "../harness/fixtures";
+import { skipUnlessServer } from "../harness/stack";
 
 const body = { name: "once", model: "claude-sonnet-4-5" };
 
 describe("Idempotency-Key", () => {
-  it("concurrent duplicates create one agent: the rest replay it or answer 409 in flight", async () => {
+  it("concurrent duplicates create one agent: the rest replay it or answer 409 in flight", async (ctx) => {
+    skipUnlessServer(ctx, "concurrent transactions");
     const { token } = await createTenant();
     const headers = { "idempotency-key": crypto.randomUUID() };
     const results = await Promise.all(

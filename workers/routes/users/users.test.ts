@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired, expectRoles } from "../../../test/harness/authz";
 import { createTenant } from "../../../test/harness/fixtures";
+import { skipUnlessServer } from "../../../test/harness/stack";
 import type { TokenPair } from "../auth/schemas";
 import { addUser, freshIp } from "../invitations/test-fixtures";
 import type { ListUsersResponse } from "./list-users";
@@ -145,8 +146,13 @@ describe("users", () => {
       expect(res.status).toBe(409);
       expect(res.body.code).toBe("CONFLICT");
     }
+  });
+
+  it("two owners demoting each other at once: row locks let exactly one win", async (ctx) => {
+    skipUnlessServer(ctx, "a race between two transactions");
+    const fixture = await createTenant();
+    const self = `/v1/users/${fixture.owner.id}`;
     const second = await addUser(fixture.token, "owner");
-    // Two owners demoting each other at once: row locks serialise them, so exactly one wins.
     const [a, b] = await Promise.all([
       api.patch(self, { token: second.tokens.accessToken, body: { role: "admin" } }),
       api.patch(`/v1/users/${second.id}`, { token: fixture.token, body: { role: "admin" } }),
