@@ -11,7 +11,7 @@ export default {
     try {
       return await app.fetch(request, env, ctx);
     } finally {
-      ctx.waitUntil(releaseConnection(request));
+      ctx.waitUntil(releaseConnection(ctx));
     }
   },
   queue: handleJobs,

@@ -2,7 +2,11 @@ import type { Client } from "@neondatabase/serverless";
 import { connect } from "../../db/client";
 import type { Context } from "../app";
 
-const connections = new WeakMap<Request, Promise<Client>>();
+/**
+ * Keyed by the request's ExecutionContext, which no middleware replaces (the body limit swaps
+ * `c.req.raw` for a buffered copy; a Request key then left the connection unreleased).
+ */
+const connections = new WeakMap<object, Promise<Client>>();
 
 /**
  * The request's one PostgreSQL connection, opened on first use and closed after the
@@ -10,7 +14,7 @@ const connections = new WeakMap<Request, Promise<Client>>();
  * this; routes get the tenant-scoped `c.var.db` instead.
  */
 export function requestConnection(c: Context): Promise<Client> {
-  const key = c.req.raw;
+  const key = c.executionCtx;
   let pending = connections.get(key);
   if (!pending) {
     pending = connect(c.get("config"));
@@ -19,11 +23,11 @@ export function requestConnection(c: Context): Promise<Client> {
   return pending;
 }
 
-/** Ends the request's connection, if one was opened. */
-export async function releaseConnection(request: Request): Promise<void> {
-  const pending = connections.get(request);
+/** Ends the connection the request behind `ctx` opened, if any. */
+export async function releaseConnection(ctx: object): Promise<void> {
+  const pending = connections.get(ctx);
   if (!pending) return;
-  connections.delete(request);
+  connections.delete(ctx);
   const client = await pending.catch(() => undefined);
   await client?.end().catch(() => undefined);
 }

@@ -15,7 +15,7 @@ export function bodyLimit() {
     const declared = c.req.header("content-length");
     if (declared !== undefined) {
       if (Number(declared) > max) throw tooLarge();
-    } else if (c.req.raw.body) {
+    } else if (c.req.raw.body && c.req.method !== "GET" && c.req.method !== "HEAD") {
       const reader = c.req.raw.body.getReader();
       const chunks: Uint8Array[] = [];
       let seen = 0;

@@ -1,0 +1,66 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { connect } from "../../db/client";
+import worker from "../../workers/index";
+import { createTenant } from "../harness/fixtures";
+
+const clients: Awaited<ReturnType<typeof connect>>[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.end()));
+});
+
+/** Connections of the app role tagged with `tag` that PostgreSQL still holds open. */
+async function openConnections(tag: string): Promise<number> {
+  const client = await connect({
+    DATABASE_URL: inject("ownerDatabaseUrl"),
+    NEON_WS_PROXY: (env as unknown as { NEON_WS_PROXY?: string }).NEON_WS_PROXY,
+  });
+  clients.push(client);
+  const { rows } = await client.query(
+    "select count(*)::int as n from pg_stat_activity where application_name = $1",
+    [tag],
+  );
+  return rows[0]?.n ?? -1;
+}
+
+describe("each request's connection", () => {
+  it("is closed after the response, whatever the body looked like", async () => {
+    const fixture = await createTenant();
+    const tag = `conn-test-${crypto.randomUUID().slice(0, 8)}`;
+    const base = env as unknown as { DATABASE_URL: string };
+    const url = new URL(base.DATABASE_URL);
+    url.searchParams.set("application_name", tag);
+    const tagged = { ...env, DATABASE_URL: url.toString() } as typeof env;
+    const login = JSON.stringify({
+      tenant: fixture.tenant.slug,
+      email: fixture.owner.email,
+      password: "wrong-password-1",
+    });
+
+    const requests = [
+      // A chunked body (no Content-Length) is buffered by the body limit, which replaces the Request.
+      () =>
+        new Request("https://api.meridian.test/v1/auth/login", {
+          method: "POST",
+          headers: { "content-type": "application/json", "cf-connecting-ip": "192.0.2.10" },
+          body: new Blob([login]).stream(),
+          duplex: "half",
+        } as RequestInit),
+      () =>
+        new Request("https://api.meridian.test/v1/agents", {
+          headers: { authorization: `Bearer ${fixture.token}` },
+        }),
+      () => new Request("https://api.meridian.test/health/ready"),
+    ];
+    for (const make of requests) {
+      for (let i = 0; i < 3; i++) {
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(make() as Request<unknown, IncomingRequestCfProperties>, tagged, ctx);
+        await res.arrayBuffer();
+        await waitOnExecutionContext(ctx);
+      }
+    }
+    await expect.poll(() => openConnections(tag), { timeout: 5_000, interval: 100 }).toBe(0);
+  });
+});
