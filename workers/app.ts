@@ -6,7 +6,7 @@ import type { Principal } from "./auth/principal";
 import type { Config } from "./env";
 import { ApiError } from "./lib/errors";
 import type { Logger } from "./lib/logger";
-import { isDataException } from "./lib/pg-errors";
+import { isUnstorableValue } from "./lib/pg-errors";
 import { problemResponse } from "./lib/problem";
 import type { Telemetry } from "./lib/telemetry";
 
@@ -63,13 +63,14 @@ export function newApp(): App {
                 : null;
       if (code) return problemResponse(c, new ApiError(code, { detail: err.message }));
     }
-    if (isDataException(err)) {
-      // PostgreSQL refused a value the schema let through (a NUL character, an out-of-range
-      // number): the client's input, so a 400, never a 500.
+    if (isUnstorableValue(err)) {
+      // PostgreSQL refused a value the schema let through (a NUL character, JSON nested too
+      // deep): the client's input, so a 400, never a 500.
       return problemResponse(
         c,
         new ApiError("VALIDATION_FAILED", {
-          detail: "A value in the request cannot be stored (for example a NUL character).",
+          detail:
+            "A value in the request cannot be stored (for example a NUL character or JSON nested too deeply).",
         }),
       );
     }

@@ -82,6 +82,23 @@ describe("bad input never becomes a 5xx", () => {
     expect(res.body.code).toBe("VALIDATION_FAILED");
   });
 
+  it("JSON nested deeper than PostgreSQL can parse is a 400, not a 500", async () => {
+    const { token } = await createTenant();
+    const deep = JSON.parse(`${"[".repeat(15_000)}${"]".repeat(15_000)}`);
+    for (const body of [
+      {
+        name: "deep",
+        model: "claude-sonnet-4-5",
+        tools: [{ name: "t", type: "builtin", config: { a: deep } }],
+      },
+      { name: "deep", model: "claude-sonnet-4-5", capabilities: [], metadata: { a: deep } },
+    ]) {
+      const res = await api.post<ProblemBody>("/v1/agents", { token, body });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe("VALIDATION_FAILED");
+    }
+  });
+
   it("odd but valid unicode round-trips intact", async () => {
     const { token } = await createTenant();
     const name = "Ağent 🚀 \u202eRTL\u202c 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 e\u0301";

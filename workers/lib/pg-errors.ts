@@ -21,9 +21,13 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return false;
 }
 
-/** Class 22 (data exception): a value PostgreSQL cannot store, such as NUL in text or jsonb. */
-export function isDataException(error: unknown): boolean {
-  return pgCode(error)?.startsWith("22") ?? false;
+/**
+ * A value PostgreSQL refuses to store: class 22 (data exception, e.g. NUL in text or jsonb) or
+ * class 54 (program limit exceeded, e.g. JSON nested deeper than the parser's stack).
+ */
+export function isUnstorableValue(error: unknown): boolean {
+  const code = pgCode(error);
+  return code?.startsWith("22") === true || code?.startsWith("54") === true;
 }
 
 export function isForeignKeyViolation(error: unknown): boolean {

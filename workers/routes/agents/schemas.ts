@@ -15,6 +15,7 @@ export const toolSchema = z
     description: z.string().max(1024).optional(),
     config: z
       .record(z.string(), z.unknown())
+      .refine((v) => JSON.stringify(v).length <= 16_384, "config is limited to 16 KiB of JSON")
       .optional()
       .openapi({ description: "Tool-specific settings (server id, collection id, ...)." }),
     requiresApproval: z
