@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { apiKeys } from "../../../db/schema";
 import type { App } from "../../app";
 import { mintApiKey } from "../../auth/api-keys";
@@ -47,12 +47,22 @@ export function registerRotateApiKey(app: App) {
     const db = c.get("db");
     // The body is optional; without one the validator is skipped and the defaults apply here.
     const { overlapSeconds } = body.parse(c.req.valid("json") ?? {});
-    // Locked so two concurrent rotations cannot both succeed from the same key.
+    // The row lock makes a concurrent rotation of the same key wait for this one; it then
+    // finds the successor below and answers 409, so one key has at most one replacement.
     const old = await loadApiKey(db, c.req.valid("param").id, { forUpdate: true });
     requireRankOver(caller, old);
     const now = Date.now();
     if (old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= now)) {
       throw new ApiError("CONFLICT", { detail: "A revoked or expired key cannot be rotated." });
+    }
+    const [successor] = await db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.tenantId, db.tenantId), eq(apiKeys.rotatedFromId, old.id)));
+    if (successor) {
+      throw new ApiError("CONFLICT", {
+        detail: `This key was already rotated; its replacement is ${successor.id}.`,
+      });
     }
     const overlapEnds = new Date(now + overlapSeconds * 1000);
     const oldExpiry = old.expiresAt && old.expiresAt < overlapEnds ? old.expiresAt : overlapEnds;

@@ -3,8 +3,8 @@ import { api, type ProblemBody } from "../../../test/harness/api";
 import { createTenant } from "../../../test/harness/fixtures";
 import type { ApiKeyResponse } from "./schemas";
 
-/** A key of a higher role is out of reach: rotating it would hand out its role. */
-describe("API keys above the caller's rank", () => {
+/** Limits on rotation and revocation: rank (a rotation hands out the same role) and one successor per key. */
+describe("API key rotation and revocation limits", () => {
   it("cannot be rotated or revoked by a member, and can by the owner", async () => {
     const fixture = await createTenant();
     const ownerKey = await fixture.keyWithRole("owner");
@@ -29,5 +29,23 @@ describe("API keys above the caller's rank", () => {
     });
     expect(byOwner.status).toBe(201);
     expect(byOwner.body.role).toBe("owner");
+  });
+
+  it("rotates a key once: a second rotation, even a concurrent one, is 409", async () => {
+    const fixture = await createTenant();
+    await fixture.keyWithRole("member");
+    const keys = await api.get<{ data: ApiKeyResponse[] }>("/v1/api-keys", { token: fixture.token });
+    const id = keys.body.data[0]?.id;
+    const [a, b] = await Promise.all([
+      api.post(`/v1/api-keys/${id}/rotate`, { token: fixture.token, body: {} }),
+      api.post(`/v1/api-keys/${id}/rotate`, { token: fixture.token, body: {} }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    const again = await api.post<ProblemBody>(`/v1/api-keys/${id}/rotate`, {
+      token: fixture.token,
+      body: {},
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("CONFLICT");
   });
 });
