@@ -68,4 +68,40 @@ describe("Idempotency-Key", () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe("VALIDATION_FAILED");
   });
+
+  it("replays nothing to a caller who has lost the permission since", async () => {
+    const fixture = await createTenant();
+    const headers = { "idempotency-key": crypto.randomUUID() };
+    // A user session, since a user's role can change under the same credential.
+    const invited = await api.post("/v1/invitations", {
+      token: fixture.token,
+      body: { email: "m@example.com", role: "member" },
+    });
+    expect(invited.status).toBe(201);
+    const { takeSentEmails } = await import("../../workers/lib/email");
+    const token = takeSentEmails("m@example.com")
+      .at(-1)
+      ?.text.match(/mri_[A-Za-z0-9_-]+/)?.[0];
+    const member = await api.post<{ accessToken: string }>("/v1/invitations/accept", {
+      body: { token, password: "a-long-enough-password" },
+    });
+    const created = await api.post<AgentResponse>("/v1/agents", {
+      token: member.body.accessToken,
+      body,
+      headers,
+    });
+    expect(created.status).toBe(201);
+    const users = await api.get<{ data: { id: string; email: string }[] }>("/v1/users", {
+      token: fixture.token,
+    });
+    const id = users.body.data.find((u) => u.email === "m@example.com")?.id;
+    await api.patch(`/v1/users/${id}`, { token: fixture.token, body: { role: "viewer" } });
+    const replay = await api.post<ProblemBody>("/v1/agents", {
+      token: member.body.accessToken,
+      body,
+      headers,
+    });
+    expect(replay.status).toBe(403);
+    expect(replay.body.code).toBe("FORBIDDEN");
+  });
 });

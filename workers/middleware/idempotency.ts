@@ -3,7 +3,9 @@ import { and, eq, gt, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { idempotencyKeys } from "../../db/schema";
 import type { HonoEnv } from "../app";
+import { authorize } from "../auth/authorize";
 import { credentialKey } from "../auth/principal";
+import type { Permission } from "../auth/roles";
 import { sha256Hex } from "../lib/bytes";
 import { ApiError } from "../lib/errors";
 
@@ -35,8 +37,11 @@ export const idempotencyHeaders = z.object({
  * work afresh. A transaction-scoped advisory lock on (tenant, principal, key) turns a
  * concurrent duplicate into 409 instead of a second execution.
  */
-export function idempotency() {
+export function idempotency(permission: Permission) {
   return createMiddleware<HonoEnv>(async function idempotencyMiddleware(c, next) {
+    // Checked here as well as in the handler: a replay skips the handler, and a caller who has
+    // lost the permission since must not get the stored response back.
+    authorize(c, permission);
     const key = c.req.header("idempotency-key");
     if (key === undefined) return next();
     if (!KEY.test(key)) {

@@ -26,7 +26,7 @@ const route = createRoute({
   path: "/v1/agents",
   summary: "Create an agent (version 1)",
   security: [{ bearer: [] }],
-  middleware: [idempotency()] as const,
+  middleware: [idempotency("agents:write")] as const,
   request: {
     headers: idempotencyHeaders,
     body: { required: true, content: { "application/json": { schema: body } } },
