@@ -37,7 +37,7 @@ const route = createRoute({
     "The token is never returned by the API. Inviting an address again replaces its pending invitation " +
     "(only the newest email works), so a retry is safe. 409 when a user with the address already exists.",
   security: [{ bearer: [] }],
-  middleware: [idempotency()] as const,
+  middleware: [idempotency("users:write")] as const,
   request: {
     headers: idempotencyHeaders,
     body: { required: true, content: { "application/json": { schema: body } } },
