@@ -17,6 +17,10 @@ describe("tenant transaction re-checks the credential", () => {
       expect(res.status).toBe(403);
       expect(res.body.code).toBe("FORBIDDEN");
     }
+    const refreshed = await api.post<ProblemBody>("/v1/auth/refresh", {
+      body: { refreshToken: fixture.tokens.refreshToken },
+    });
+    expect(refreshed.status).toBe(401);
     const asAdmin = await api.get(`/v1/tenants/${fixture.tenant.id}`, { token: PLATFORM_ADMIN_TOKEN });
     expect(asAdmin.status).toBe(200);
     await api.patch(`/v1/tenants/${fixture.tenant.id}`, {

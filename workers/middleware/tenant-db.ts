@@ -78,10 +78,10 @@ export function tenantDb() {
 export async function runInTenant<T>(
   c: Context,
   tenantId: string,
-  fn: (db: TenantDb) => Promise<T>,
+  fn: (db: TenantDb, state: TenantState) => Promise<T>,
 ): Promise<T> {
-  return withTenant(await requestConnection(c), tenantId, async (db) => {
+  return withTenant(await requestConnection(c), tenantId, async (db, state) => {
     c.set("db", db);
-    return fn(db);
+    return fn(db, state);
   });
 }

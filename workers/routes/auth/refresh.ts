@@ -14,7 +14,7 @@ import { problemResponses } from "../../lib/problem-responses";
 import { limitPerIp } from "../../lib/rate-limit";
 import { runInTenant } from "../../middleware/tenant-db";
 import { revokeUserSessions } from "../users/credentials";
-import { tokenPairSchema } from "./schemas";
+import { type TokenPair, tokenPairSchema } from "./schemas";
 
 const body = z
   .object({ refreshToken: z.string().min(1).max(256) })
@@ -60,7 +60,8 @@ export function registerRefreshToken(app: App) {
     if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) throw invalid;
 
     const next = await mintOpaqueToken("mrt");
-    const pair = await runInTenant(c, session.tenantId, async (db) => {
+    const pair = await runInTenant<TokenPair>(c, session.tenantId, async (db, state) => {
+      if (!state.tenantActive) throw invalid;
       // Rotation is a compare-and-swap on the old hash: of two concurrent refreshes with the
       // same token, exactly one wins.
       const [rotated] = await db
