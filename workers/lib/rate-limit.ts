@@ -45,6 +45,18 @@ function rememberDenied(key: string, resetAt: number): void {
   deniedUntil.set(key, resetAt);
 }
 
+/** The verdict for an identifier this isolate knows is over the limit (see `knownDenied`). */
+export function deniedVerdict(name: PolicyName, identifier: string): RateLimitVerdict {
+  const until = deniedUntil.get(`${name}|${identifier}`) ?? Date.now();
+  return {
+    allowed: false,
+    limit: POLICIES[name].limit,
+    remaining: 0,
+    resetSeconds: Math.max(1, Math.ceil((until - Date.now()) / 1000)),
+    enforced: true,
+  };
+}
+
 /** Whether this isolate already knows `identifier` is over `name`'s limit. */
 export function knownDenied(name: PolicyName, identifier: string): boolean {
   const until = deniedUntil.get(`${name}|${identifier}`);
@@ -86,16 +98,7 @@ export async function checkRateLimit(
 ): Promise<RateLimitVerdict> {
   const policy = POLICIES[name];
   const key = `${name}|${identifier}`;
-  const until = deniedUntil.get(key);
-  if (until !== undefined && until > Date.now()) {
-    return {
-      allowed: false,
-      limit: policy.limit,
-      remaining: 0,
-      resetSeconds: Math.ceil((until - Date.now()) / 1000),
-      enforced: true,
-    };
-  }
+  if (knownDenied(name, identifier)) return deniedVerdict(name, identifier);
   try {
     const r = await limiterFor(config, name).limit(identifier);
     if (!r.success) rememberDenied(key, r.reset);

@@ -8,7 +8,7 @@ import { role as roleSchema } from "../auth/roles";
 import { timingSafeEqualText } from "../lib/bytes";
 import { requestConnection } from "../lib/connection";
 import { ApiError } from "../lib/errors";
-import { applyRateLimit, checkRateLimit, knownDenied } from "../lib/rate-limit";
+import { applyRateLimit, checkRateLimit, deniedVerdict, knownDenied } from "../lib/rate-limit";
 
 function unauthenticated(detail: string): ApiError {
   return new ApiError("UNAUTHENTICATED", { detail });
@@ -23,6 +23,17 @@ function rememberKeyTenant(hash: string, tenantId: string): void {
     if (oldest !== undefined) keyTenants.delete(oldest);
   }
   keyTenants.set(hash, tenantId);
+}
+
+/**
+ * Refuses a credential this isolate already saw over its limit before anything else is
+ * counted: the tenant's shared limit is not charged for requests that would be refused anyway.
+ *
+ * @throws ApiError RATE_LIMITED
+ */
+function refuseIfKnownDenied(c: Context, credentialId: string): void {
+  if (!knownDenied("credential", credentialId)) return;
+  applyRateLimit(c, "credential", deniedVerdict("credential", credentialId));
 }
 
 /**
@@ -59,6 +70,7 @@ export function authenticate() {
       const id = `key:${hash}`;
       overlapConnection(c, id);
       // A key's tenant never changes, so once seen both limits go out in one parallel hop.
+      refuseIfKnownDenied(c, id);
       const knownTenant = keyTenants.get(hash);
       const [perCredential, perTenant] = await Promise.all([
         checkRateLimit(config, logger, "credential", id),
@@ -69,6 +81,8 @@ export function authenticate() {
       const record = await findApiKey(await requestConnection(c), hash);
       const now = Date.now();
       if (!record || record.revokedAt || (record.expiresAt && record.expiresAt.getTime() <= now)) {
+        // A dead key must not go on charging its former tenant's limit from this isolate.
+        keyTenants.delete(hash);
         throw unauthenticated("The API key is invalid, expired or revoked.");
       }
       if (!knownTenant) {
@@ -83,6 +97,7 @@ export function authenticate() {
       };
     } else {
       const user = await verifyAccessToken(config, credential);
+      refuseIfKnownDenied(c, `user:${user.userId}`);
       overlapConnection(c, `user:${user.userId}`);
       // Tenant known from the token: both limits in one parallel hop. Whether the session is
       // still live is checked in the tenant transaction's opening round trip (tenantDb).
