@@ -39,12 +39,16 @@ export function tenantDb() {
   return createMiddleware<HonoEnv>(async function tenantDbMiddleware(c, next) {
     const principal = c.get("principal");
     const tenantId = principal.kind === "platform_admin" ? c.req.param("tenantId") : principal.tenantId;
-    if (!tenantId || !isUuid(tenantId)) {
-      throw principal.kind === "platform_admin"
-        ? new ApiError("FORBIDDEN", {
-            detail: "The platform admin acts on a tenant through /v1/tenants/{tenantId}.",
-          })
-        : new ApiError("NOT_FOUND", { detail: "No such tenant." });
+    if (!tenantId) {
+      throw new ApiError("FORBIDDEN", {
+        detail: "The platform admin acts on a tenant through /v1/tenants/{tenantId}.",
+      });
+    }
+    if (!isUuid(tenantId)) {
+      throw new ApiError("VALIDATION_FAILED", {
+        detail: "The tenant id is not a UUID.",
+        errors: [{ path: "tenantId", message: "must be a UUID" }],
+      });
     }
     const client = await requestConnection(c);
     try {
