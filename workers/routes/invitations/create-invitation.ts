@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { invitations, tenants, users } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
@@ -35,7 +35,9 @@ const route = createRoute({
   description:
     "Emails a one-time token, valid for 7 days, that POST /v1/invitations/accept exchanges for an account. " +
     "The token is never returned by the API. Inviting an address again replaces its pending invitation " +
-    "(only the newest email works), so a retry is safe. 409 when a user with the address already exists.",
+    "(only the newest email works), so a retry is safe; 403 when that pending invitation is to a role " +
+    "above the caller's own, which only a caller who may grant that role can replace (or revoke). 409 when " +
+    "a user with the address already exists.",
   security: [{ bearer: [] }],
   middleware: [idempotency("users:write")] as const,
   request: {
@@ -83,8 +85,9 @@ export function registerCreateInvitation(app: App) {
             : "A user with this address already belongs to the tenant.",
       });
     }
-    const replaced = await db
-      .delete(invitations)
+    const pending = await db
+      .select({ id: invitations.id, role: invitations.role })
+      .from(invitations)
       .where(
         and(
           eq(invitations.tenantId, db.tenantId),
@@ -92,7 +95,31 @@ export function registerCreateInvitation(app: App) {
           isNull(invitations.acceptedAt),
         ),
       )
-      .returning({ id: invitations.id });
+      .for("update");
+    // Replacing deletes, so it must not reach an invitation the caller could not revoke directly.
+    if (caller.kind !== "platform_admin") {
+      const outranking = pending.find((p) => !mayGrant(caller.role, p.role));
+      if (outranking) {
+        throw new ApiError("FORBIDDEN", {
+          detail: `A ${caller.role} cannot replace a pending invitation with the ${outranking.role} role.`,
+        });
+      }
+    }
+    const replaced =
+      pending.length > 0
+        ? await db
+            .delete(invitations)
+            .where(
+              and(
+                eq(invitations.tenantId, db.tenantId),
+                inArray(
+                  invitations.id,
+                  pending.map((p) => p.id),
+                ),
+              ),
+            )
+            .returning({ id: invitations.id })
+        : [];
 
     const minted = await mintOpaqueToken("mri");
     const expiresAt = new Date(Date.now() + INVITATION_TTL_SECONDS * 1000);

@@ -208,6 +208,40 @@ describe("invitations", () => {
     expect(adminInvite.invitation).toMatchObject({ role: "admin", invitedByUserId: null });
   });
 
+  it("an admin cannot replace (and so delete) a pending invitation to a role above theirs (403)", async () => {
+    const fixture = await createTenant();
+    const admin = await fixture.keyWithRole("admin");
+    const attempt = (token: string) =>
+      api.post<TokenPair>("/v1/invitations/accept", { headers: freshIp(), body: { token, password } });
+    const email = uniqueEmail("next-owner");
+    const ownerInvitation = await invite(fixture.token, email, "owner");
+
+    const replace = await api.post<ProblemBody>("/v1/invitations", {
+      token: admin,
+      body: { email: email.toUpperCase(), role: "member" },
+    });
+    expect(replace.status).toBe(403);
+    expect(replace.body).toMatchObject({ code: "FORBIDDEN" });
+    expect(replace.body.detail).toContain("owner");
+    expect(takeSentEmails(email)).toEqual([]);
+    const listed = await api.get<ListInvitationsResponse>("/v1/invitations", { token: fixture.token });
+    expect(listed.body.data.filter((i) => i.email === email)).toMatchObject([
+      { id: ownerInvitation.invitation.id, role: "owner" },
+    ]);
+
+    // A pending invitation within the admin's reach is replaced as before.
+    const adminEmail = uniqueEmail("next-admin");
+    const first = await invite(fixture.token, adminEmail, "admin");
+    const second = await invite(admin, adminEmail, "viewer");
+    expect((await attempt(first.token)).status).toBe(401);
+    expect((await attempt(second.token)).status).toBe(201);
+
+    // The owner may replace the owner invitation; the old token then stops working.
+    const byOwner = await invite(fixture.token, email, "admin");
+    expect((await attempt(ownerInvitation.token)).status).toBe(401);
+    expect((await attempt(byOwner.token)).status).toBe(201);
+  });
+
   it("is walled per tenant: ids 404, lists are separate, a token creates its user in its own tenant", async () => {
     const a = await createTenant();
     const b = await createTenant();

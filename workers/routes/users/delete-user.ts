@@ -6,7 +6,7 @@ import { authorize } from "../../auth/authorize";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { expireOpenResets, revokeUserSessions } from "./credentials";
+import { expireOpenResets, revokeDelegations, revokeUserSessions } from "./credentials";
 import { assertKeepsAnOwner, assertMayManage, loadUser, lockActiveOwners } from "./load";
 
 const route = createRoute({
@@ -16,7 +16,8 @@ const route = createRoute({
   path: "/v1/users/{id}",
   summary: "Remove a user from the tenant",
   description:
-    "Soft delete: the user can no longer sign in, every session ends, and the address may be invited " +
+    "Soft delete: the user can no longer sign in, every session ends, the API keys they created are " +
+    "revoked and the invitations they sent that are still pending are deleted; the address may be invited " +
     "again. The tenant's last active owner cannot be removed (409); nor can a user who outranks the caller (403).",
   security: [{ bearer: [] }],
   request: { params: z.object({ id: uuidParam("id", "user") }) },
@@ -37,11 +38,16 @@ export function registerDeleteUser(app: App) {
     await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, user.id));
     const revokedSessions = await revokeUserSessions(db, user.id);
     await expireOpenResets(db, user.id);
+    const revoked = await revokeDelegations(db, user.id);
     await audit(c, {
       action: "user.delete",
       resourceType: "user",
       resourceId: user.id,
-      changes: { revokedSessions },
+      changes: {
+        revokedSessions,
+        revokedApiKeys: revoked.apiKeys,
+        deletedInvitations: revoked.invitations,
+      },
     });
     return c.body(null, 204);
   });

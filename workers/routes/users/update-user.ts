@@ -8,7 +8,12 @@ import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { expireOpenResets, revokeUserSessions } from "./credentials";
+import {
+  expireOpenResets,
+  type RevokedDelegations,
+  revokeDelegations,
+  revokeUserSessions,
+} from "./credentials";
 import { assertKeepsAnOwner, assertMayManage, loadUser, lockActiveOwners } from "./load";
 import { toUserResponse, userSchema } from "./schemas";
 
@@ -32,8 +37,10 @@ const route = createRoute({
   summary: "Change a user's role or status",
   description:
     "A caller cannot grant a role above its own, nor change a user who outranks it (403). The tenant's " +
-    "last active owner cannot be demoted or disabled (409). Disabling ends all of the user's sessions: " +
-    "refresh tokens stop working at once, access tokens within 15 minutes.",
+    "last active owner cannot be demoted or disabled (409). Disabling ends all of the user's sessions " +
+    "(refresh and access tokens stop working on their next request), revokes the API keys they created " +
+    "and deletes the invitations they sent that are still pending. Demoting revokes those of their keys, " +
+    "and deletes those of their pending invitations, whose role is above the new one.",
   security: [{ bearer: [] }],
   request: {
     params: z.object({ id: uuidParam("id", "user") }),
@@ -68,9 +75,13 @@ export function registerUpdateUser(app: App) {
     const [updated] = await db.update(users).set(next).where(eq(users.id, current.id)).returning();
     if (!updated) throw new ApiError("NOT_FOUND", { detail: `User ${current.id} not found.` });
     let revokedSessions = 0;
+    let revoked: RevokedDelegations = { apiKeys: [], invitations: [] };
     if (next.status === "disabled" && current.status !== "disabled") {
       revokedSessions = await revokeUserSessions(db, current.id);
       await expireOpenResets(db, current.id);
+      revoked = await revokeDelegations(db, current.id);
+    } else if (!mayGrant(next.role, current.role)) {
+      revoked = await revokeDelegations(db, current.id, { above: next.role });
     }
     await audit(c, {
       action: "user.update",
@@ -80,6 +91,8 @@ export function registerUpdateUser(app: App) {
         ...(next.role !== current.role ? { role: next.role } : {}),
         ...(next.status !== current.status ? { status: next.status } : {}),
         ...(revokedSessions > 0 ? { revokedSessions } : {}),
+        ...(revoked.apiKeys.length > 0 ? { revokedApiKeys: revoked.apiKeys } : {}),
+        ...(revoked.invitations.length > 0 ? { deletedInvitations: revoked.invitations } : {}),
       },
     });
     return c.json(toUserResponse(updated), 200);

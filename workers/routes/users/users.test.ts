@@ -1,14 +1,54 @@
+import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { auditLogs } from "../../../db/schema";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired, expectRoles } from "../../../test/harness/authz";
 import { createTenant } from "../../../test/harness/fixtures";
 import { skipUnlessServer } from "../../../test/harness/stack";
+import type { Role } from "../../auth/roles";
+import type { CreatedApiKeyResponse } from "../api-keys/schemas";
 import type { TokenPair } from "../auth/schemas";
-import { addUser, freshIp } from "../invitations/test-fixtures";
+import { addUser, asTenant, freshIp, invite, uniqueEmail } from "../invitations/test-fixtures";
 import type { ListUsersResponse } from "./list-users";
 import type { UserResponse } from "./schemas";
 
 const USER_FIELDS = ["createdAt", "email", "id", "lastLoginAt", "name", "role", "status", "updatedAt"];
+const INVALID_INVITATION = "The invitation is invalid, expired or already used.";
+
+/** An API key made by the holder of `token` (not the owner), so it is that user's delegation. */
+async function createKey(token: string, role: Role): Promise<CreatedApiKeyResponse> {
+  const res = await api.post<CreatedApiKeyResponse>("/v1/api-keys", {
+    token,
+    body: { name: `${role} key`, role },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+function acceptInvitation(token: string) {
+  return api.post<ProblemBody>("/v1/invitations/accept", {
+    headers: freshIp(),
+    body: { token, password: `pw-${crypto.randomUUID()}` },
+  });
+}
+
+/** The `changes` of the one audit row `action` left on `userId`. */
+async function auditChanges(tenantId: string, action: string, userId: string): Promise<unknown> {
+  const rows = await asTenant(tenantId, (db) =>
+    db
+      .select({ changes: auditLogs.changes })
+      .from(auditLogs)
+      .where(
+        and(
+          eq(auditLogs.tenantId, db.tenantId),
+          eq(auditLogs.action, action),
+          eq(auditLogs.resourceId, userId),
+        ),
+      ),
+  );
+  expect(rows).toHaveLength(1);
+  return rows[0]?.changes;
+}
 
 describe("users", () => {
   it("lists, filters and reads users, never with a password hash", async () => {
@@ -157,7 +197,12 @@ describe("users", () => {
       api.patch(self, { token: second.tokens.accessToken, body: { role: "admin" } }),
       api.patch(`/v1/users/${second.id}`, { token: fixture.token, body: { role: "admin" } }),
     ]);
-    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    // Exactly one wins. The loser gets 409 (it waited on the winner's row lock and found itself
+    // the last owner to demote) or 403 (the winner's demotion committed before the loser's
+    // request began, and every request re-reads the caller's role).
+    const statuses = [a.status, b.status].sort();
+    expect(statuses[0]).toBe(200);
+    expect([403, 409]).toContain(statuses[1]);
     const owners = await api.get<ListUsersResponse>("/v1/users?role=owner&status=active", {
       token: fixture.token,
     });
@@ -248,5 +293,77 @@ describe("users", () => {
     expect(filtered.body.data).toEqual([]);
     const still = await api.get<UserResponse>(`/v1/users/${member.id}`, { token: a.token });
     expect(still.body.status).toBe("active");
+  });
+
+  it.each([
+    ["deleting", "user.delete"],
+    ["disabling", "user.update"],
+  ] as const)(
+    "%s a user revokes the API keys they made and deletes the invitations they sent",
+    async (how, action) => {
+      const fixture = await createTenant();
+      const admin = await addUser(fixture.token, "admin");
+      const key = await createKey(admin.tokens.accessToken, "admin");
+      const sent = await invite(admin.tokens.accessToken, uniqueEmail("invitee"), "admin");
+      expect((await api.get("/v1/audit-logs", { token: key.key })).status).toBe(200);
+      // The owner's own key and invitation are not the admin's to lose.
+      const ownersKey = await fixture.keyWithRole("admin");
+      const ownersInvitation = await invite(fixture.token, uniqueEmail("owners"), "admin");
+
+      const res =
+        how === "deleting"
+          ? await api.delete(`/v1/users/${admin.id}`, { token: fixture.token })
+          : await api.patch(`/v1/users/${admin.id}`, { token: fixture.token, body: { status: "disabled" } });
+      expect(res.status).toBeLessThan(300);
+
+      const read = await api.get<ProblemBody>("/v1/audit-logs", { token: key.key });
+      expect(read.status).toBe(401);
+      expect(read.body.code).toBe("UNAUTHENTICATED");
+      const inviteWithKey = await api.post("/v1/invitations", {
+        token: key.key,
+        body: { email: uniqueEmail("via-key"), role: "admin" },
+      });
+      expect(inviteWithKey.status).toBe(401);
+      const accepted = await acceptInvitation(sent.token);
+      expect(accepted.status).toBe(401);
+      expect(accepted.body).toMatchObject({ code: "UNAUTHENTICATED", detail: INVALID_INVITATION });
+
+      expect((await api.get("/v1/audit-logs", { token: ownersKey })).status).toBe(200);
+      expect((await acceptInvitation(ownersInvitation.token)).status).toBe(201);
+      expect(await auditChanges(fixture.tenant.id, action, admin.id)).toMatchObject({
+        revokedApiKeys: [key.id],
+        deletedInvitations: [sent.invitation.id],
+      });
+    },
+  );
+
+  it("demoting a user revokes only their keys and invitations above the new role", async () => {
+    const fixture = await createTenant();
+    const admin = await addUser(fixture.token, "admin");
+    const adminKey = await createKey(admin.tokens.accessToken, "admin");
+    const memberKey = await createKey(admin.tokens.accessToken, "member");
+    const adminInvitation = await invite(admin.tokens.accessToken, uniqueEmail("as-admin"), "admin");
+    const memberInvitation = await invite(admin.tokens.accessToken, uniqueEmail("as-member"), "member");
+
+    const demoted = await api.patch<UserResponse>(`/v1/users/${admin.id}`, {
+      token: fixture.token,
+      body: { role: "member" },
+    });
+    expect(demoted.status).toBe(200);
+    expect(demoted.body.role).toBe("member");
+
+    expect((await api.get("/v1/audit-logs", { token: adminKey.key })).status).toBe(401);
+    expect((await api.get("/v1/users", { token: adminKey.key })).status).toBe(401);
+    expect((await api.get("/v1/agents", { token: memberKey.key })).status).toBe(200);
+    expect((await acceptInvitation(adminInvitation.token)).body).toMatchObject({
+      status: 401,
+      detail: INVALID_INVITATION,
+    });
+    expect((await acceptInvitation(memberInvitation.token)).status).toBe(201);
+    expect(await auditChanges(fixture.tenant.id, "user.update", admin.id)).toEqual({
+      role: "member",
+      revokedApiKeys: [adminKey.id],
+      deletedInvitations: [adminInvitation.invitation.id],
+    });
   });
 });
