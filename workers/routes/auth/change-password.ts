@@ -36,7 +36,7 @@ const route = createRoute({
     "Only for a user's own session (an API key gets 403). A wrong currentPassword answers 403 FORBIDDEN, " +
     "not 401: the access token is valid, and clients treat 401 as 'sign in again' (refresh or log out), " +
     "which a mistyped password must not trigger. This session stays signed in; the user's other refresh " +
-    "tokens stop working at once and their access tokens within 15 minutes. Attempts are rate-limited per user.",
+    "tokens and access tokens stop working on their next request. Attempts are rate-limited per user.",
   security: [{ bearer: [] }],
   request: { body: { required: true, content: { "application/json": { schema: body } } } },
   responses: {

@@ -1,22 +1,45 @@
-import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
-import { passwordResets } from "../../../db/schema";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
+import { describe, expect, inject, it } from "vitest";
+import { connect } from "../../../db/client";
+import { auditLogs, passwordResets } from "../../../db/schema";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired } from "../../../test/harness/authz";
 import { createTenant } from "../../../test/harness/fixtures";
-import { takeSentEmails } from "../../lib/email";
-import {
-  addUser,
-  asTenant,
-  freshIp,
-  RESET_TOKEN,
-  tokenFromOutbox,
-  uniqueEmail,
-} from "../invitations/test-fixtures";
+import worker from "../../index";
+import { type SentEmail, takeSentEmails } from "../../lib/email";
+import { addUser, asTenant, freshIp, RESET_TOKEN, uniqueEmail } from "../invitations/test-fixtures";
 import type { TokenPair } from "./schemas";
 
 const NEW_PASSWORD = "a brand new long passphrase";
 const INVALID = "The reset token is invalid, expired or already used.";
+
+/**
+ * Waits until `count` messages to `to` are in the dev outbox and takes them: the reset email is
+ * sent after the 202, in the request's background work, so it may arrive a little later.
+ */
+async function awaitMail(to: string, count = 1): Promise<SentEmail[]> {
+  const mails: SentEmail[] = [];
+  await expect
+    .poll(
+      () => {
+        mails.push(...takeSentEmails(to));
+        return mails.length;
+      },
+      { timeout: 5_000 },
+    )
+    .toBe(count);
+  return mails;
+}
+
+/** Waits for the one reset email to `to` and extracts its token. */
+async function resetTokenFromOutbox(to: string): Promise<string> {
+  const [mail] = await awaitMail(to);
+  const token = mail?.text.match(RESET_TOKEN)?.[0];
+  expect(token, "token in the mail").toBeDefined();
+  return token as string;
+}
 
 function login(tenant: string, email: string, password: string) {
   return api.post<TokenPair>("/v1/auth/login", { headers: freshIp(), body: { tenant, email, password } });
@@ -94,7 +117,18 @@ describe("password reset", () => {
     });
     expect(requested.status).toBe(202);
     expect(requested.body).toBe("");
-    const token = tokenFromOutbox(member.email, RESET_TOKEN);
+    const token = await resetTokenFromOutbox(member.email);
+    // Written by the background work, on its own connection, with the same actor as before.
+    const requests = await asTenant(fixture.tenant.id, (db) =>
+      db
+        .select()
+        .from(auditLogs)
+        .where(and(eq(auditLogs.tenantId, db.tenantId), eq(auditLogs.action, "auth.password_reset_request"))),
+    );
+    expect(requests).toMatchObject([
+      { actorType: "system", actorId: null, resourceType: "user", resourceId: member.id },
+    ]);
+    expect(requests[0]?.requestId).toBe(requested.headers.get("x-request-id"));
 
     const confirmed = await api.post("/v1/auth/password-reset/confirm", {
       headers: freshIp(),
@@ -120,6 +154,44 @@ describe("password reset", () => {
     expect((await login(fixture.tenant.slug, member.email, NEW_PASSWORD)).status).toBe(200);
   });
 
+  it("sends the email in the request's background work, on a connection it closes", async () => {
+    const fixture = await createTenant();
+    // Tagged, so PostgreSQL can tell us whether this request's connections were closed.
+    const tag = `reset-test-${crypto.randomUUID().slice(0, 8)}`;
+    const url = new URL((env as unknown as { DATABASE_URL: string }).DATABASE_URL);
+    url.searchParams.set("application_name", tag);
+    const tagged = { ...env, DATABASE_URL: url.toString() } as typeof env;
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request("https://api.meridian.test/v1/auth/password-reset", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...freshIp() },
+        body: JSON.stringify({ tenant: fixture.tenant.slug, email: fixture.owner.email }),
+      }) as Request<unknown, IncomingRequestCfProperties>,
+      tagged,
+      ctx,
+    );
+    expect(res.status).toBe(202);
+    await waitOnExecutionContext(ctx);
+    expect(takeSentEmails(fixture.owner.email)).toHaveLength(1);
+
+    const owner = await connect({
+      DATABASE_URL: inject("ownerDatabaseUrl"),
+      NEON_WS_PROXY: (env as unknown as { NEON_WS_PROXY?: string }).NEON_WS_PROXY,
+    });
+    try {
+      const open = async () =>
+        (
+          await owner.query("select count(*)::int as n from pg_stat_activity where application_name = $1", [
+            tag,
+          ])
+        ).rows[0]?.n;
+      await expect.poll(open, { timeout: 5_000, interval: 100 }).toBe(0);
+    } finally {
+      await owner.end();
+    }
+  });
+
   it("answers 202 alike for unknown tenants, unknown and disabled accounts, and sends nothing", async () => {
     const fixture = await createTenant();
     const disabled = await addUser(fixture.token, "viewer");
@@ -140,10 +212,12 @@ describe("password reset", () => {
       expect(res.body).toEqual(known.body);
       expect(res.headers.get("content-type")).toEqual(known.headers.get("content-type"));
     }
+    // Only the real, active account got mail (once: the second case named another tenant). By the
+    // time it arrives, the background work of every request above has had its chance to run.
+    expect(await awaitMail(fixture.owner.email)).toHaveLength(1);
     expect(takeSentEmails(ghost)).toEqual([]);
     expect(takeSentEmails(disabled.email)).toEqual([]);
-    // Only the real, active account got mail (once: the second case named another tenant).
-    expect(takeSentEmails(fixture.owner.email)).toHaveLength(1);
+    expect(takeSentEmails(fixture.owner.email)).toEqual([]);
   });
 
   it("a newer reset link, a password change or expiry makes older links stop working", async () => {
@@ -160,9 +234,9 @@ describe("password reset", () => {
       });
 
     await request();
-    const older = tokenFromOutbox(fixture.owner.email, RESET_TOKEN);
+    const older = await resetTokenFromOutbox(fixture.owner.email);
     await request();
-    const newer = tokenFromOutbox(fixture.owner.email, RESET_TOKEN);
+    const newer = await resetTokenFromOutbox(fixture.owner.email);
     expect((await confirm(older)).body).toMatchObject({ status: 401, detail: INVALID });
 
     const changed = await api.post("/v1/auth/password", {
@@ -173,7 +247,7 @@ describe("password reset", () => {
     expect((await confirm(newer)).status).toBe(401);
 
     await request();
-    const expiring = tokenFromOutbox(fixture.owner.email, RESET_TOKEN);
+    const expiring = await resetTokenFromOutbox(fixture.owner.email);
     await asTenant(fixture.tenant.id, (db) =>
       db
         .update(passwordResets)
@@ -190,7 +264,7 @@ describe("password reset", () => {
       headers: freshIp(),
       body: { tenant: fixture.tenant.slug, email: fixture.owner.email },
     });
-    const token = tokenFromOutbox(fixture.owner.email, RESET_TOKEN);
+    const token = await resetTokenFromOutbox(fixture.owner.email);
     const asInvite = await api.post("/v1/invitations/accept", {
       headers: freshIp(),
       body: { token, password: NEW_PASSWORD },
@@ -230,7 +304,8 @@ describe("password reset", () => {
         statuses.push(res.status);
       }
       expect(statuses).toEqual([...Array(10).fill(202), 429]);
-      takeSentEmails(email);
+      // One mail per accepted request to the real account, none for the 429 nor for the ghost.
+      await awaitMail(email, email === fixture.owner.email ? 10 : 0);
     }
   });
 });
