@@ -117,9 +117,3 @@ export async function findTokenTarget(
   const row = rows[0];
   return row ? { tenantId: row.tenant_id, id: row.id } : null;
 }
-
-/** A tenant's id by slug, or null (open signup checks availability through it). */
-export async function findTenantBySlug(client: Client, slug: string): Promise<string | null> {
-  const { rows } = await client.query(`select tenant_id from meridian_tenant_by_slug($1)`, [slug]);
-  return rows[0]?.tenant_id ?? null;
-}

@@ -1,6 +1,5 @@
 /** PostgreSQL error codes the API turns into client errors instead of 500s. */
 const UNIQUE_VIOLATION = "23505";
-const FOREIGN_KEY_VIOLATION = "23503";
 
 function pgCode(error: unknown): string | undefined {
   // drizzle wraps driver errors; the PostgreSQL code sits on the error or its cause.
@@ -28,8 +27,4 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 export function isUnstorableValue(error: unknown): boolean {
   const code = pgCode(error);
   return code?.startsWith("22") === true || code?.startsWith("54") === true;
-}
-
-export function isForeignKeyViolation(error: unknown): boolean {
-  return pgCode(error) === FOREIGN_KEY_VIOLATION;
 }

@@ -39,6 +39,3 @@ export function problemResponses<S extends ProblemStatus>(...statuses: S[]) {
   }
   return out;
 }
-
-/** What every authenticated route can answer, before its own statuses. */
-export const AUTHED = [400, 401, 403, 429, 500] as const;

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { ApiError, ERROR_DOCS_BASE, type ErrorCode, type Problem, statusOf, titleOf } from "./errors";
+import { type ApiError, ERROR_DOCS_BASE, type Problem, titleOf } from "./errors";
 
 /** Renders a failure as an RFC 9457 problem document. */
 export function problemResponse(c: Context, err: ApiError): Response {
@@ -21,10 +21,3 @@ export function problemResponse(c: Context, err: ApiError): Response {
     "content-type": "application/problem+json",
   });
 }
-
-/** A problem response for a code, for places that have no ApiError at hand. */
-export function problem(c: Context, code: ErrorCode, detail?: string): Response {
-  return problemResponse(c, new ApiError(code, detail ? { detail } : {}));
-}
-
-export { statusOf };
