@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "./lib/errors";
+import { modelPricesSchema } from "./lib/models";
 
 /**
  * The Worker's configuration: bindings, vars and secrets, checked once per request by
@@ -37,12 +38,28 @@ export const envSchema = z.object({
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /**
+   * JSON object of model -> { inputPerMTok, outputPerMTok, cacheWritePerMTok, cacheReadPerMTok }
+   * (USD per million tokens), merged over the list prices in workers/lib/models.ts.
+   */
+  MODEL_PRICES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      try {
+        return modelPricesSchema.parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "MODEL_PRICES must be a JSON object of model prices" });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type Config = z.infer<typeof envSchema>;
 
 /** Config keys as they arrive: strings from `[vars]`, secrets and `.dev.vars`. */
-type RawConfig = { [K in keyof Config]?: string };
+type RawConfig = { [K in keyof z.input<typeof envSchema>]?: string };
 
 declare global {
   namespace Cloudflare {

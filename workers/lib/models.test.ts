@@ -1,0 +1,58 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../env";
+import { ApiError } from "./errors";
+import { allowedModels, costMicroUsd, MODEL_CATALOG, PLATFORM_MODELS, priceTable } from "./models";
+
+const usage = (input: number, output: number, cacheWrite = 0, cacheRead = 0) => ({
+  inputTokens: input,
+  outputTokens: output,
+  cacheCreationInputTokens: cacheWrite,
+  cacheReadInputTokens: cacheRead,
+});
+
+describe("model catalog and prices", () => {
+  it("prices each kind of token, in whole micro-USD", () => {
+    const sonnet = MODEL_CATALOG["claude-sonnet-4-5"].price;
+    expect(costMicroUsd(sonnet, usage(1_000, 200))).toBe(3_000 + 3_000);
+    // Cache writes cost 1.25x input and reads 0.1x: a cached prefix makes a repeat run cheaper.
+    expect(costMicroUsd(sonnet, usage(100, 200, 10_000, 0))).toBe(300 + 3_000 + 37_500);
+    expect(costMicroUsd(sonnet, usage(100, 200, 0, 10_000))).toBe(300 + 3_000 + 3_000);
+    expect(costMicroUsd(MODEL_CATALOG["claude-3-5-haiku-latest"].price, usage(1, 1, 1, 1))).toBe(
+      Math.round(0.8 + 4 + 1 + 0.08),
+    );
+  });
+
+  it("takes per-deployment prices from MODEL_PRICES over the list prices", () => {
+    const override = { inputPerMTok: 2, outputPerMTok: 10, cacheWritePerMTok: 2.5, cacheReadPerMTok: 0.2 };
+    const config = parseConfig({
+      ...env,
+      MODEL_PRICES: JSON.stringify({ "claude-sonnet-4-5": override }),
+    } as typeof env);
+    const table = priceTable(config.MODEL_PRICES);
+    expect(table["claude-sonnet-4-5"]).toEqual(override);
+    expect(table["claude-haiku-4-5"]).toEqual(MODEL_CATALOG["claude-haiku-4-5"].price);
+    expect(Object.keys(priceTable(undefined)).sort()).toEqual([...PLATFORM_MODELS].sort());
+  });
+
+  it.each([
+    ["not json"],
+    [JSON.stringify({ m: { inputPerMTok: -1 } })],
+    [JSON.stringify({ m: { inputPerMTok: 1 } })],
+  ])("refuses a malformed MODEL_PRICES (%s) as a configuration error", (value) => {
+    let error: unknown;
+    try {
+      parseConfig({ ...env, MODEL_PRICES: value } as typeof env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe("BAD_ENVIRONMENT");
+    expect((error as ApiError).message).toContain("MODEL_PRICES");
+  });
+
+  it("narrows the platform's models to a tenant's allow-list, ignoring unknown names", () => {
+    expect(allowedModels(undefined)).toEqual(PLATFORM_MODELS);
+    expect(allowedModels(["claude-haiku-4-5", "gpt-9"])).toEqual(["claude-haiku-4-5"]);
+  });
+});
