@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { startEmbeddedRedis } from "./embedded-redis.ts";
 import { runMigrations } from "./migrate.ts";
+import { startModelServer } from "./model-server.ts";
 import { startNeonWsRelay } from "./neon-ws-relay.ts";
 import { ensureDatabase, isReachable, superuserUrl } from "./postgres.ts";
 import { localSecrets } from "./secrets.ts";
@@ -84,6 +85,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     closers.push(redis.close);
     describe.push(redis.describe);
 
+    const model = await chooseModelProvider();
+    closers.push(model.close);
+    describe.push(model.describe);
+
     return {
       kind: postgres.kind === "embedded" || redis.kind === "embedded" ? "embedded" : "server",
       ownerUrl,
@@ -92,6 +97,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         DATABASE_URL: withCredentials(tcpBase, "meridian_app", APP_PASSWORD, postgres.database),
         NEON_WS_PROXY: relay.address,
         ...redis.bindings,
+        ...model.bindings,
         ...localSecrets(),
       },
       close,
@@ -159,7 +165,7 @@ async function choosePostgres(opts: LocalStackOptions): Promise<PostgresChoice> 
   };
 }
 
-interface RedisChoice {
+interface ServiceChoice {
   kind: "server" | "embedded";
   bindings: Record<string, string>;
   describe: string;
@@ -173,7 +179,7 @@ interface RedisChoice {
  *
  * @throws Error when no server answers and `opts.requireServers` is set.
  */
-async function chooseRedis(opts: LocalStackOptions): Promise<RedisChoice> {
+async function chooseRedis(opts: LocalStackOptions): Promise<ServiceChoice> {
   if (process.env.UPSTASH_REDIS_REST_URL && process.env.UPSTASH_REDIS_REST_TOKEN) {
     return {
       kind: "server",
@@ -215,4 +221,27 @@ async function chooseRedis(opts: LocalStackOptions): Promise<RedisChoice> {
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+/**
+ * Anthropic itself when `ANTHROPIC_API_KEY` is set (with `ANTHROPIC_BASE_URL` for a gateway),
+ * else the local model server, which speaks the Messages API so the real SDK runs against it.
+ */
+async function chooseModelProvider(): Promise<ServiceChoice> {
+  if (process.env.ANTHROPIC_API_KEY) {
+    const baseUrl = process.env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com";
+    return {
+      kind: "server",
+      bindings: { ANTHROPIC_API_KEY: process.env.ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL: baseUrl },
+      describe: `Anthropic: ${baseUrl} (ANTHROPIC_API_KEY is set)`,
+      close: async () => undefined,
+    };
+  }
+  const model = await startModelServer({ port: 0 });
+  return {
+    kind: "embedded",
+    bindings: { ANTHROPIC_API_KEY: model.apiKey, ANTHROPIC_BASE_URL: model.url },
+    describe: `Anthropic: local model server at ${model.url} (no ANTHROPIC_API_KEY)`,
+    close: () => model.close(),
+  };
 }
