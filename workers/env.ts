@@ -38,6 +38,10 @@ export const envSchema = z.object({
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Anthropic API key. Unset outside production means the local model server (dev, tests). */
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** The provider's base URL: Anthropic, Cloudflare AI Gateway, a company proxy or the local model server. */
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
   /**
    * JSON object of model -> { inputPerMTok, outputPerMTok, cacheWritePerMTok, cacheReadPerMTok }
    * (USD per million tokens), merged over the list prices in workers/lib/models.ts.

@@ -1,0 +1,29 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { Config } from "../env";
+import { ApiError } from "../lib/errors";
+
+const clients = new Map<string, Anthropic>();
+
+/**
+ * The model provider's client for this isolate: Anthropic, or whatever `ANTHROPIC_BASE_URL`
+ * names (Cloudflare AI Gateway, a company proxy, the local model server). The SDK talks HTTP
+ * through `fetch` and holds no socket, so one client may serve many requests. Retries are
+ * left to the caller, which knows the run's time limit.
+ *
+ * @throws ApiError BAD_ENVIRONMENT when no key is configured.
+ * @example
+ * const message = await providerFor(config).messages.create({ model, max_tokens, messages });
+ */
+export function providerFor(config: Pick<Config, "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL">): Anthropic {
+  const apiKey = config.ANTHROPIC_API_KEY;
+  if (!apiKey) {
+    throw new ApiError("BAD_ENVIRONMENT", { detail: "ANTHROPIC_API_KEY is not configured." });
+  }
+  const key = `${config.ANTHROPIC_BASE_URL ?? ""}|${apiKey}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = new Anthropic({ apiKey, baseURL: config.ANTHROPIC_BASE_URL ?? null, maxRetries: 0 });
+    clients.set(key, client);
+  }
+  return client;
+}
