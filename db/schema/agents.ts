@@ -1,5 +1,6 @@
 import { relations, sql } from "drizzle-orm";
 import {
+  bigint,
   foreignKey,
   index,
   integer,
@@ -15,6 +16,7 @@ import { tenantId, tenants } from "./tenants";
 
 export const MESSAGE_ROLES = ["user", "assistant", "tool"] as const;
 export const TOOL_EXECUTION_STATUSES = ["pending", "running", "succeeded", "failed"] as const;
+export const AGENT_RUN_STATUSES = ["running", "succeeded", "failed", "cancelled"] as const;
 
 /** The agent definition fields, shared by `agents` (current) and `agent_versions` (snapshots). */
 const definition = {
@@ -117,6 +119,11 @@ export const messages = pgTable(
     model: text("model"),
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),
+    /**
+     * The `agent_runs` row that wrote the message (null for messages from elsewhere). No foreign
+     * key: both rows hang off the conversation and go with it.
+     */
+    runId: uuid("run_id"),
     ...timestamps,
   },
   (t) => [
@@ -172,10 +179,64 @@ export const toolExecutions = pgTable(
   ],
 );
 
+/**
+ * One execution of an agent on a conversation: the model/tool loop from a user message to the
+ * final answer, with its totals for billing. `stop_reason` is the model's last stop reason or a
+ * platform one (`max_tool_iterations`, `max_execution_time`, `error`).
+ */
+export const agentRuns = pgTable(
+  "agent_runs",
+  {
+    ...id,
+    ...tenantId,
+    agentId: uuid("agent_id").notNull(),
+    /** The agent's `current_version` when the run started. */
+    agentVersion: integer("agent_version").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    status: text("status", { enum: AGENT_RUN_STATUSES }).notNull().default("running"),
+    stopReason: text("stop_reason"),
+    error: text("error"),
+    model: text("model").notNull(),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    cacheCreationInputTokens: integer("cache_creation_input_tokens").notNull().default(0),
+    cacheReadInputTokens: integer("cache_read_input_tokens").notNull().default(0),
+    costMicroUsd: bigint("cost_micro_usd", { mode: "number" }).notNull().default(0),
+    modelCalls: integer("model_calls").notNull().default(0),
+    toolCalls: integer("tool_calls").notNull().default(0),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    tenantKey("agent_runs", t),
+    index("agent_runs_tenant_id_agent_id_id_idx").on(t.tenantId, t.agentId, t.id),
+    index("agent_runs_tenant_id_conversation_id_idx").on(t.tenantId, t.conversationId),
+    oneOf("agent_runs_status_check", t.status, AGENT_RUN_STATUSES),
+    foreignKey({
+      name: "agent_runs_agent_version_fk",
+      columns: [t.tenantId, t.agentId, t.agentVersion],
+      foreignColumns: [agentVersions.tenantId, agentVersions.agentId, agentVersions.version],
+    }).onDelete("cascade"),
+    foreignKey({
+      name: "agent_runs_conversation_fk",
+      columns: [t.tenantId, t.conversationId],
+      foreignColumns: [conversations.tenantId, conversations.id],
+    }).onDelete("cascade"),
+    ...tenantPolicies(),
+  ],
+);
+
 export const agentsRelations = relations(agents, ({ one, many }) => ({
   tenant: one(tenants, { fields: [agents.tenantId], references: [tenants.id] }),
   versions: many(agentVersions),
   conversations: many(conversations),
+  runs: many(agentRuns),
+}));
+
+export const agentRunsRelations = relations(agentRuns, ({ one }) => ({
+  agent: one(agents, { fields: [agentRuns.agentId], references: [agents.id] }),
+  conversation: one(conversations, { fields: [agentRuns.conversationId], references: [conversations.id] }),
 }));
 
 export const agentVersionsRelations = relations(agentVersions, ({ one }) => ({
