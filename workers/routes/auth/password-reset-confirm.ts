@@ -1,15 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
-import { findTokenTarget } from "../../../db/privileged";
 import { passwordResets, tenants, users } from "../../../db/schema";
 import type { App } from "../../app";
+import { resolveEmailedToken } from "../../auth/emailed-token";
 import { hashPassword } from "../../auth/passwords";
 import { audit } from "../../lib/audit";
-import { sha256Hex } from "../../lib/bytes";
-import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
-import { limitPerIp } from "../../lib/rate-limit";
 import { password } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
 import { expireOpenResets, revokeUserSessions } from "../users/credentials";
@@ -47,16 +44,10 @@ export function registerConfirmPasswordReset(app: App) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const config = c.get("config");
-    await limitPerIp(c);
     const invalid = new ApiError("UNAUTHENTICATED", {
       detail: "The reset token is invalid, expired or already used.",
     });
-    const target = await findTokenTarget(
-      await requestConnection(c),
-      "password_reset",
-      await sha256Hex(input.token),
-    );
-    if (!target) throw invalid;
+    const target = await resolveEmailedToken(c, "password_reset", input.token, invalid);
     // Hashed before the transaction so the row locks below are held for milliseconds, not for PBKDF2.
     const passwordHash = await hashPassword(input.newPassword, config.PASSWORD_PEPPER);
     await runInTenant(c, target.tenantId, async (db) => {

@@ -1,17 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
-import { findTokenTarget } from "../../../db/privileged";
 import { invitations, tenants, users } from "../../../db/schema";
 import type { App } from "../../app";
+import { resolveEmailedToken } from "../../auth/emailed-token";
 import { issueSession } from "../../auth/issue-session";
 import { hashPassword } from "../../auth/passwords";
 import { audit } from "../../lib/audit";
-import { sha256Hex } from "../../lib/bytes";
-import { requestConnection } from "../../lib/connection";
 import { ApiError } from "../../lib/errors";
 import { isUniqueViolation } from "../../lib/pg-errors";
 import { problemResponses } from "../../lib/problem-responses";
-import { limitPerIp } from "../../lib/rate-limit";
 import { password } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
 import { tokenPairSchema } from "../auth/schemas";
@@ -54,16 +51,10 @@ export function registerAcceptInvitation(app: App) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const config = c.get("config");
-    await limitPerIp(c);
     const invalid = new ApiError("UNAUTHENTICATED", {
       detail: "The invitation is invalid, expired or already used.",
     });
-    const target = await findTokenTarget(
-      await requestConnection(c),
-      "invitation",
-      await sha256Hex(input.token),
-    );
-    if (!target) throw invalid;
+    const target = await resolveEmailedToken(c, "invitation", input.token, invalid);
     // Hashed before the transaction so the row locks below are held for milliseconds, not for PBKDF2.
     const passwordHash = await hashPassword(input.password, config.PASSWORD_PEPPER);
     try {
