@@ -1,5 +1,6 @@
 import type { Client } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { isUuid } from "../workers/lib/ids";
 import * as schema from "./schema";
 
 /** The role whose grants and RLS policies tenant queries run under. */
@@ -33,10 +34,8 @@ export interface TenantOptions {
 /** Connections whose last tenant transaction was read-only and is still open. */
 const openReadOnly = new WeakSet<Client>();
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function uuidLiteral(value: string, what: string): string {
-  if (!UUID.test(value)) throw new Error(`withTenant: ${what} is not a UUID`);
+  if (!isUuid(value)) throw new Error(`withTenant: ${what} is not a UUID`);
   return `'${value.toLowerCase()}'`;
 }
 
