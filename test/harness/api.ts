@@ -43,7 +43,8 @@ async function call<T>(method: string, path: string, opts: CallOptions = {}): Pr
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 
-function randomIp(): string {
+/** A client address of its own, so a test never shares another's per-IP rate-limit bucket. */
+export function randomIp(): string {
   const b = crypto.getRandomValues(new Uint8Array(3));
   return `198.51.${b[0]}.${b[1]}`;
 }

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { type ConnectionConfig, connect } from "../../../db/client";
 import { type TenantDb, withTenant } from "../../../db/tenant";
-import { api } from "../../../test/harness/api";
+import { api, randomIp } from "../../../test/harness/api";
 import type { Role } from "../../auth/roles";
 import { takeSentEmails } from "../../lib/email";
 import type { TokenPair } from "../auth/schemas";
@@ -13,14 +13,9 @@ import type { CreateInvitationResponse } from "./create-invitation";
 export const INVITATION_TOKEN = /\bmri_[A-Za-z0-9_-]{43}\b/;
 export const RESET_TOKEN = /\bmrp_[A-Za-z0-9_-]{43}\b/;
 
-/**
- * A client address of its own for a public call. The harness sends none, so every public call
- * of the whole run (and of concurrent runs on the same Redis) would share the per-IP limit of
- * the "unknown" address; tests that are not about that limit stay out of its way.
- */
+/** The header of a fresh client address, for calls that set their own headers. */
 export function freshIp(): Record<string, string> {
-  const octet = () => Math.floor(Math.random() * 254) + 1;
-  return { "cf-connecting-ip": `198.18.${octet()}.${octet()}` };
+  return { "cf-connecting-ip": randomIp() };
 }
 
 /** A public POST (no credential) from a fresh client address. */

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, type ProblemBody } from "../../../test/harness/api";
+import { api, type ProblemBody, randomIp } from "../../../test/harness/api";
 import worker from "../../index";
 import { POLICIES } from "../../lib/rate-limit";
 import type { ListAuditLogsResponse } from "../audit-logs/list-audit-logs";
@@ -18,11 +18,6 @@ function newSignup() {
     name: `Signup ${slug}`,
     owner: { email: `founder@${slug}.example.com`, name: "Founder", password: `pw-${crypto.randomUUID()}` },
   };
-}
-
-function randomIp(): string {
-  const b = crypto.getRandomValues(new Uint8Array(2));
-  return `203.0.${b[0]}.${b[1]}`;
 }
 
 /** POST /v1/signup to the Worker with signup enabled. */
