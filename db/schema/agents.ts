@@ -9,14 +9,32 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { id, oneOf, softDelete, tenantKey, tenantPolicies, timestamps } from "./columns";
 import { tenantId, tenants } from "./tenants";
 
 export const MESSAGE_ROLES = ["user", "assistant", "tool"] as const;
-export const TOOL_EXECUTION_STATUSES = ["pending", "running", "succeeded", "failed"] as const;
-export const AGENT_RUN_STATUSES = ["running", "succeeded", "failed", "cancelled"] as const;
+export const TOOL_EXECUTION_STATUSES = [
+  "pending",
+  "awaiting_approval",
+  "running",
+  "succeeded",
+  "failed",
+  "denied",
+  "cancelled",
+] as const;
+export const AGENT_RUN_STATUSES = [
+  "queued",
+  "running",
+  "awaiting_approval",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const;
+/** How the caller follows a run: waits for the answer, streams its events, or polls a task. */
+export const AGENT_RUN_MODES = ["sync", "stream", "async"] as const;
 
 /** The agent definition fields, shared by `agents` (current) and `agent_versions` (snapshots). */
 const definition = {
@@ -194,6 +212,15 @@ export const agentRuns = pgTable(
     agentVersion: integer("agent_version").notNull(),
     conversationId: uuid("conversation_id").notNull(),
     status: text("status", { enum: AGENT_RUN_STATUSES }).notNull().default("running"),
+    mode: text("mode", { enum: AGENT_RUN_MODES }).notNull().default("sync"),
+    /** Tool calls waiting for a human while `status` is `awaiting_approval`, with their expiry. */
+    pendingApproval: jsonb("pending_approval"),
+    /** The `agent_tasks` row of an async run. */
+    taskId: uuid("task_id"),
+    /** The user or API key that started the run. */
+    createdBy: uuid("created_by"),
+    /** The caller's `Idempotency-Key`: a retried request attaches to this run instead of starting another. */
+    idempotencyKey: text("idempotency_key"),
     stopReason: text("stop_reason"),
     error: text("error"),
     model: text("model").notNull(),
@@ -213,6 +240,10 @@ export const agentRuns = pgTable(
     index("agent_runs_tenant_id_agent_id_id_idx").on(t.tenantId, t.agentId, t.id),
     index("agent_runs_tenant_id_conversation_id_idx").on(t.tenantId, t.conversationId),
     oneOf("agent_runs_status_check", t.status, AGENT_RUN_STATUSES),
+    oneOf("agent_runs_mode_check", t.mode, AGENT_RUN_MODES),
+    uniqueIndex("agent_runs_tenant_id_idempotency_key_key")
+      .on(t.tenantId, t.createdBy, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
     foreignKey({
       name: "agent_runs_agent_version_fk",
       columns: [t.tenantId, t.agentId, t.agentVersion],

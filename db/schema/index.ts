@@ -3,4 +3,5 @@ export * from "./columns";
 export * from "./mcp";
 export * from "./rag";
 export * from "./tenants";
+export * from "./webhooks";
 export * from "./workflows";

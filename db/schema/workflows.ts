@@ -152,6 +152,11 @@ export const agentTasks = pgTable(
     executionId: uuid("execution_id"),
     stepExecutionId: uuid("step_execution_id"),
     parentTaskId: uuid("parent_task_id"),
+    /** The `agent_runs` row doing the work, once the task has started. */
+    runId: uuid("run_id"),
+    conversationId: uuid("conversation_id"),
+    /** Receives a signed completion webhook (see workers/lib/webhooks). */
+    callbackUrl: text("callback_url"),
     status: text("status", { enum: EXECUTION_STATUSES }).notNull().default("pending"),
     priority: smallint("priority").notNull().default(0),
     attempts: smallint("attempts").notNull().default(0),
