@@ -8,6 +8,7 @@ import { requestId } from "./middleware/request-id";
 import { securityHeaders } from "./middleware/security-headers";
 import { tenantDb } from "./middleware/tenant-db";
 import { registerAgentRunsRoutes } from "./routes/agent-runs";
+import { registerAgentTasksRoutes } from "./routes/agent-tasks";
 import { registerCreateAgent } from "./routes/agents/create-agent";
 import { registerDeleteAgent } from "./routes/agents/delete-agent";
 import { registerExecuteAgent } from "./routes/agents/execute-agent";
@@ -38,6 +39,7 @@ import { registerTenantsRoutes } from "./routes/tenants";
 import { registerCreateTenant } from "./routes/tenants/create-tenant";
 import { registerSignup } from "./routes/tenants/signup";
 import { registerUserRoutes } from "./routes/users";
+import { registerWebhookRoutes } from "./routes/webhooks";
 
 /** Routes that run before anyone is authenticated. */
 const PUBLIC_PATHS = [
@@ -48,6 +50,12 @@ const PUBLIC_PATHS = [
   "/v1/invitations/accept",
   "/v1/signup",
 ];
+/**
+ * Routes that open their tenant transaction themselves (`tenantTransaction`), because their
+ * work must be committed before the response: an agent run's rows, before its Durable Object
+ * writes to them.
+ */
+const SELF_TRANSACTING_PATHS = ["/v1/agents/:id/execute"];
 /** Platform-admin routes on tenants: no tenant transaction (create) or one for the named tenant. */
 const TENANT_ADMIN_PATHS = ["/v1/tenants", "/v1/tenants/*"];
 
@@ -83,7 +91,7 @@ app.use("/v1/*", bodyLimit());
 app.use("/v1/*", except(PUBLIC_PATHS, authenticate()));
 app.use("/v1/tenants/:tenantId", tenantDb());
 app.use("/v1/tenants/:tenantId/*", tenantDb());
-app.use("/v1/*", except([...PUBLIC_PATHS, ...TENANT_ADMIN_PATHS], tenantDb()));
+app.use("/v1/*", except([...PUBLIC_PATHS, ...TENANT_ADMIN_PATHS, ...SELF_TRANSACTING_PATHS], tenantDb()));
 
 registerGetHealth(app);
 registerGetReadiness(app);
@@ -104,6 +112,7 @@ registerInvitationRoutes(app);
 registerSecretsRoutes(app);
 registerConversationsRoutes(app);
 registerAuditLogsRoutes(app);
+registerWebhookRoutes(app);
 
 registerCreateApiKey(app);
 registerListApiKeys(app);
@@ -120,3 +129,4 @@ registerListAgentVersions(app);
 registerGetAgentVersion(app);
 registerExecuteAgent(app);
 registerAgentRunsRoutes(app);
+registerAgentTasksRoutes(app);

@@ -35,6 +35,14 @@ export const envSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  /**
+   * Let outbound calls to tenant URLs (webhooks) reach private and loopback hosts. For local
+   * development and tests, where receivers run on 127.0.0.1; ignored when ENVIRONMENT is production.
+   */
+  OUTBOUND_ALLOW_PRIVATE: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
@@ -42,6 +50,18 @@ export const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   /** The provider's base URL: Anthropic, Cloudflare AI Gateway, a company proxy or the local model server. */
   ANTHROPIC_BASE_URL: z.string().url().optional(),
+  /**
+   * How long a streamed run keeps going with no client attached before it is cancelled with
+   * stop reason `client_disconnected`. A client may reattach (Last-Event-ID) until then.
+   */
+  AGENT_RUN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** How long a tool call waits for a human's approval before the run ends `approval_expired`. */
+  AGENT_APPROVAL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(3600),
   /**
    * JSON object of model -> { inputPerMTok, outputPerMTok, cacheWritePerMTok, cacheReadPerMTok }
    * (USD per million tokens), merged over the list prices in workers/lib/models.ts.
@@ -72,11 +92,12 @@ declare global {
       WORKFLOW_EXECUTION: DurableObjectNamespace<
         import("../durable-objects/workflow-execution/workflow-execution").WorkflowExecution
       >;
+      AGENT_RUN: DurableObjectNamespace<import("../durable-objects/agent-run/agent-run").AgentRun>;
       JOBS: Queue<import("../queues/jobs/message").JobMessage>;
     }
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "WorkflowExecution";
+      durableNamespaces: "WorkflowExecution" | "AgentRun";
     }
   }
 }

@@ -18,4 +18,5 @@ export default {
   scheduled,
 } satisfies ExportedHandler<Env, unknown>;
 
+export { AgentRun } from "../durable-objects/agent-run/agent-run";
 export { WorkflowExecution } from "../durable-objects/workflow-execution/workflow-execution";

@@ -35,7 +35,7 @@ async function deletedAgent(daysAgo: number): Promise<string> {
   const { token } = await createTenant();
   const agent = await api.post<AgentResponse>("/v1/agents", {
     token,
-    body: { name: "old", model: "claude-sonnet-4-5" },
+    body: { name: "old", model: "claude-sonnet-4-6" },
   });
   await api.delete(`/v1/agents/${agent.body.id}`, { token });
   await ownerQuery(`update agents set deleted_at = now() - make_interval(days => $2) where id = $1`, [

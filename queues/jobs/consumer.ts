@@ -1,9 +1,11 @@
 import type { Env } from "../../workers/env";
 import { parseConfig } from "../../workers/env";
 import { newLogger } from "../../workers/lib/logger";
+import { runAgentTask } from "./agent-task";
 import { handleDeadJobs } from "./dlq";
 import { jobMessage } from "./message";
 import { runPurge } from "./purge";
+import { runWebhookDelivery } from "./webhook-delivery";
 
 export const JOBS_DLQ = "meridian-jobs-dlq";
 
@@ -20,29 +22,39 @@ export function retryDelaySeconds(attempts: number): number {
 export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const config = parseConfig(env);
   const logger = newLogger(config.LOG_LEVEL, { queue: batch.queue });
-  if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, logger);
+  if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, config, logger);
 
-  for (const message of batch.messages) {
-    const parsed = jobMessage.safeParse(message.body);
-    if (!parsed.success) {
-      logger.error("dropping malformed job", { messageId: message.id, issues: parsed.error.issues.length });
-      message.ack();
-      continue;
-    }
-    try {
-      switch (parsed.data.type) {
-        case "purge_soft_deleted":
-          await runPurge(config, parsed.data.olderThanDays, logger);
-          break;
+  // Each message on its own and at the same time: an agent task can take minutes, and must not
+  // hold up the rest of its batch.
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const parsed = jobMessage.safeParse(message.body);
+      if (!parsed.success) {
+        logger.error("dropping malformed job", { messageId: message.id, issues: parsed.error.issues.length });
+        message.ack();
+        return;
       }
-      message.ack();
-    } catch (error) {
-      logger.warn("job failed; retrying", {
-        messageId: message.id,
-        attempts: message.attempts,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
-  }
+      try {
+        switch (parsed.data.type) {
+          case "purge_soft_deleted":
+            await runPurge(config, parsed.data.olderThanDays, logger);
+            break;
+          case "webhook_delivery":
+            await runWebhookDelivery(config, parsed.data, retryDelaySeconds(message.attempts), logger);
+            break;
+          case "agent_task":
+            await runAgentTask(env, parsed.data, logger);
+            break;
+        }
+        message.ack();
+      } catch (error) {
+        logger.warn("job failed; retrying", {
+          messageId: message.id,
+          attempts: message.attempts,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      }
+    }),
+  );
 }

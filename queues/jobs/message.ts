@@ -12,6 +12,18 @@ export const jobMessage = z.discriminatedUnion("type", [
     olderThanDays: z.number().int().min(1).max(3650),
     requestedAt: z.string().datetime(),
   }),
+  z.object({
+    /** One attempt at a webhook delivery; the row in webhook_deliveries holds everything else. */
+    type: z.literal("webhook_delivery"),
+    tenantId: z.string().uuid(),
+    deliveryId: z.string().uuid(),
+  }),
+  z.object({
+    /** An async agent run; the task row and its run hold everything else. */
+    type: z.literal("agent_task"),
+    tenantId: z.string().uuid(),
+    taskId: z.string().uuid(),
+  }),
 ]);
 
 export type JobMessage = z.infer<typeof jobMessage>;

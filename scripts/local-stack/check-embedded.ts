@@ -241,7 +241,7 @@ async function postgresChecks(): Promise<void> {
             await db
               .insert(tenants)
               .values({ id: tenantId, slug: `t-${tenantId.slice(-12)}`, name: "check" });
-            await db.insert(agents).values({ id: agentId, tenantId, name: "a", model: "claude-sonnet-4-5" });
+            await db.insert(agents).values({ id: agentId, tenantId, name: "a", model: "claude-sonnet-4-6" });
           });
         }
         const seen = await withTenant(client, tenantA, (db) => db.select({ id: agents.id }).from(agents));
@@ -251,7 +251,7 @@ async function postgresChecks(): Promise<void> {
         );
         await assert.rejects(
           withTenant(client, tenantA, (db) =>
-            db.insert(agents).values({ tenantId: tenantB, name: "intruder", model: "claude-sonnet-4-5" }),
+            db.insert(agents).values({ tenantId: tenantB, name: "intruder", model: "claude-sonnet-4-6" }),
           ),
           (error: Error) => /row-level security/.test(String((error.cause as Error | undefined)?.message)),
         );

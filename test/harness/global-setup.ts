@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startLocalStack } from "../../scripts/local-stack/index.ts";
+import { startWebhookSink } from "../../scripts/local-stack/webhook-sink.ts";
 
 /**
  * Starts the real local parts once for the whole run and hands their addresses to the
@@ -10,9 +11,27 @@ export default async function setup(project: TestProject) {
     database: process.env.MERIDIAN_TEST_DATABASE ?? "meridian_test",
     requireServers: process.env.CI === "true",
   });
+  // A recording webhook receiver on 127.0.0.1; OUTBOUND_ALLOW_PRIVATE lets the Worker reach it.
+  const sink = await startWebhookSink().catch(async (error: unknown) => {
+    await stack.close();
+    throw error;
+  });
   for (const line of stack.describe) console.log(`[local stack] ${line}`);
+  console.log(`[local stack] Webhook sink: ${sink.url}`);
   project.provide("stack", stack.kind);
   project.provide("ownerDatabaseUrl", stack.ownerUrl);
-  project.provide("workerBindings", { ...stack.bindings, ENVIRONMENT: "test", LOG_LEVEL: "silent" });
-  return () => stack.close();
+  project.provide("workerBindings", {
+    ...stack.bindings,
+    ENVIRONMENT: "test",
+    LOG_LEVEL: "silent",
+    // Short enough for tests to wait out: a streamed run nobody reattaches to, an unanswered approval.
+    AGENT_RUN_GRACE_SECONDS: "2",
+    AGENT_APPROVAL_TTL_SECONDS: "3",
+    WEBHOOK_SINK_URL: sink.url,
+    OUTBOUND_ALLOW_PRIVATE: "true",
+  });
+  return async () => {
+    await sink.close();
+    await stack.close();
+  };
 }

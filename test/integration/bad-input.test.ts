@@ -17,12 +17,12 @@ const nasty: unknown[] = [
   true,
   {},
   { name: "\u0000" },
-  { name: "a\u0000b", model: "claude-sonnet-4-5" },
-  { name: "🚀".repeat(300), model: "claude-sonnet-4-5" },
-  { name: "\u202eevil\u202c", model: "claude-sonnet-4-5", metadata: { "\u0000": 1 } },
+  { name: "a\u0000b", model: "claude-sonnet-4-6" },
+  { name: "🚀".repeat(300), model: "claude-sonnet-4-6" },
+  { name: "\u202eevil\u202c", model: "claude-sonnet-4-6", metadata: { "\u0000": 1 } },
   {
     name: "x",
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-4-6",
     metadata: { deep: JSON.parse(`${"[".repeat(200)}${"]".repeat(200)}`) },
   },
   { name: "x".repeat(100_000) },
@@ -48,7 +48,7 @@ describe("bad input never becomes a 5xx", () => {
     const { token } = await createTenant();
     const big = JSON.stringify({
       name: "x",
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-6",
       systemPrompt: "y".repeat(1_100_000),
     });
     const declared = await api.post<ProblemBody>("/v1/agents", {
@@ -76,7 +76,7 @@ describe("bad input never becomes a 5xx", () => {
     const { token } = await createTenant();
     const res = await api.post<ProblemBody>("/v1/agents", {
       token,
-      body: { name: "a\u0000b", model: "claude-sonnet-4-5" },
+      body: { name: "a\u0000b", model: "claude-sonnet-4-6" },
     });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe("VALIDATION_FAILED");
@@ -88,10 +88,10 @@ describe("bad input never becomes a 5xx", () => {
     for (const body of [
       {
         name: "deep",
-        model: "claude-sonnet-4-5",
+        model: "claude-sonnet-4-6",
         tools: [{ name: "t", type: "builtin", config: { a: deep } }],
       },
-      { name: "deep", model: "claude-sonnet-4-5", capabilities: [], metadata: { a: deep } },
+      { name: "deep", model: "claude-sonnet-4-6", capabilities: [], metadata: { a: deep } },
     ]) {
       const res = await api.post<ProblemBody>("/v1/agents", { token, body });
       expect(res.status).toBe(400);
@@ -104,7 +104,7 @@ describe("bad input never becomes a 5xx", () => {
     const name = "Ağent 🚀 \u202eRTL\u202c 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 e\u0301";
     const res = await api.post<{ id: string; name: string }>("/v1/agents", {
       token,
-      body: { name, model: "claude-sonnet-4-5" },
+      body: { name, model: "claude-sonnet-4-6" },
     });
     expect(res.status).toBe(201);
     const got = await api.get<{ name: string }>(`/v1/agents/${res.body.id}`, { token });

@@ -5,7 +5,7 @@ import { api, type ProblemBody } from "../harness/api";
 import { createTenant } from "../harness/fixtures";
 import { skipUnlessServer } from "../harness/stack";
 
-const body = { name: "once", model: "claude-sonnet-4-5" };
+const body = { name: "once", model: "claude-sonnet-4-6" };
 
 describe("Idempotency-Key", () => {
   it("concurrent duplicates create one agent: the rest replay it or answer 409 in flight", async (ctx) => {

@@ -36,7 +36,7 @@ async function tenantTables(client: Client): Promise<string[]> {
 async function seedTwoTenants() {
   const a = await createTenant();
   const b = await createTenant();
-  const body = { name: "x", model: "claude-sonnet-4-5" };
+  const body = { name: "x", model: "claude-sonnet-4-6" };
   const agentA = await api.post<AgentResponse>("/v1/agents", { token: a.token, body });
   await api.post("/v1/agents", { token: b.token, body });
   return { a, b, agentA: agentA.body };

@@ -8,7 +8,7 @@ describe("model provider client", () => {
   it("reaches the configured provider (here the local model server) with the real SDK", async () => {
     const client = providerFor(parseConfig(env));
     const message = await client.messages.create({
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-6",
       max_tokens: 64,
       messages: [{ role: "user", content: "hello from the Worker" }],
     });

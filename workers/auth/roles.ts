@@ -23,11 +23,14 @@ export const permissions = [
   "tenant:write",
   "secrets:write",
   "audit_logs:read",
+  "webhooks:read",
+  "webhooks:write",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
+// The delivery log shows callback URLs, which may carry tokens: not for viewers.
 const reads = permissions.filter(
-  (p) => p.endsWith(":read") && p !== "audit_logs:read" && p !== "api_keys:read",
+  (p) => p.endsWith(":read") && p !== "audit_logs:read" && p !== "api_keys:read" && p !== "webhooks:read",
 );
 
 const grants: Record<Role, ReadonlySet<Permission>> = {
@@ -39,6 +42,7 @@ const grants: Record<Role, ReadonlySet<Permission>> = {
     "conversations:write",
     "api_keys:read",
     "api_keys:write",
+    "webhooks:read",
   ]),
   viewer: new Set<Permission>(reads),
 };

@@ -12,6 +12,7 @@ export const errorCode = z.enum([
   "NOT_FOUND",
   "CONFLICT",
   "IDEMPOTENCY_IN_FLIGHT",
+  "GONE",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED_MEDIA_TYPE",
   "UNPROCESSABLE",
@@ -42,6 +43,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "CONFLICT":
     case "IDEMPOTENCY_IN_FLIGHT":
       return 409;
+    case "GONE":
+      return 410;
     case "PAYLOAD_TOO_LARGE":
       return 413;
     case "UNSUPPORTED_MEDIA_TYPE":
@@ -72,6 +75,7 @@ const titles: Record<ErrorCode, string> = {
   NOT_FOUND: "The resource does not exist",
   CONFLICT: "The request conflicts with the resource's current state",
   IDEMPOTENCY_IN_FLIGHT: "A request with this Idempotency-Key is still in progress",
+  GONE: "The resource existed but is no longer kept",
   PAYLOAD_TOO_LARGE: "The request body is too large",
   UNSUPPORTED_MEDIA_TYPE: "The content type is not supported",
   UNPROCESSABLE: "The request is well-formed but cannot be processed",

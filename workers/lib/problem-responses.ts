@@ -7,6 +7,7 @@ const descriptions = {
   403: "The credential lacks the permission this operation needs (FORBIDDEN).",
   404: "The resource does not exist, or belongs to another tenant (NOT_FOUND).",
   409: "Conflicts with current state, or the same Idempotency-Key is in flight.",
+  410: "The resource existed but is no longer kept (GONE).",
   413: "The request body exceeds the limit (PAYLOAD_TOO_LARGE).",
   415: "The content type is not supported (UNSUPPORTED_MEDIA_TYPE).",
   422: "Well-formed but semantically invalid (UNPROCESSABLE, IDEMPOTENCY_KEY_REUSED).",

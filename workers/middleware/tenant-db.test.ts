@@ -56,7 +56,7 @@ describe("tenant transaction re-checks the credential", () => {
     await api.patch(`/v1/users/${ada?.id}`, { token: owner.token, body: { role: "viewer" } });
     const demoted = await api.post<ProblemBody>("/v1/agents", {
       token: adaToken,
-      body: { name: "x", model: "claude-sonnet-4-5" },
+      body: { name: "x", model: "claude-sonnet-4-6" },
     });
     expect(demoted.status).toBe(403);
 

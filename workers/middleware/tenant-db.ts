@@ -37,41 +37,64 @@ function checkPrincipal(principal: Principal, state: TenantState): Principal {
  */
 export function tenantDb() {
   return createMiddleware<HonoEnv>(async function tenantDbMiddleware(c, next) {
-    const principal = c.get("principal");
-    const tenantId = principal.kind === "platform_admin" ? c.req.param("tenantId") : principal.tenantId;
-    if (!tenantId) {
-      throw new ApiError("FORBIDDEN", {
-        detail: "The platform admin acts on a tenant through /v1/tenants/{tenantId}.",
-      });
-    }
-    if (!isUuid(tenantId)) {
-      throw new ApiError("VALIDATION_FAILED", {
-        detail: "The tenant id is not a UUID.",
-        errors: [{ path: "tenantId", message: "must be a UUID" }],
-      });
-    }
-    const client = await requestConnection(c);
     try {
-      await withTenant(
-        client,
-        tenantId,
-        async (db, state) => {
-          c.set("principal", checkPrincipal(principal, state));
-          c.set("db", db);
+      await tenantTransaction(
+        c,
+        async () => {
           await next();
           if (c.error || c.res.status >= 400) throw new Rollback();
         },
-        {
-          readOnly: SAFE_METHODS.has(c.req.method),
-          ...(principal.kind === "user"
-            ? { session: { userId: principal.userId, sessionId: principal.sessionId } }
-            : {}),
-        },
+        { readOnly: SAFE_METHODS.has(c.req.method) },
       );
     } catch (error) {
       if (!(error instanceof Rollback)) throw error;
     }
   });
+}
+
+/**
+ * One transaction scoped to the caller's tenant, with the principal re-checked in its opening
+ * round trip; `db` is set for its duration. The middleware wraps whole requests in it; a route
+ * left out of the middleware calls it itself when its work must be committed before the
+ * response (an agent run's rows, before the run's Durable Object writes to them).
+ *
+ * @throws ApiError FORBIDDEN (no tenant, suspended tenant), UNAUTHENTICATED (ended session),
+ *   VALIDATION_FAILED (a tenant id that is not a UUID); rethrows what `fn` throws.
+ */
+export async function tenantTransaction<T>(
+  c: Context,
+  fn: (db: TenantDb) => Promise<T>,
+  opts: { readOnly?: boolean } = {},
+): Promise<T> {
+  const principal = c.get("principal");
+  const tenantId = principal.kind === "platform_admin" ? c.req.param("tenantId") : principal.tenantId;
+  if (!tenantId) {
+    throw new ApiError("FORBIDDEN", {
+      detail: "The platform admin acts on a tenant through /v1/tenants/{tenantId}.",
+    });
+  }
+  if (!isUuid(tenantId)) {
+    throw new ApiError("VALIDATION_FAILED", {
+      detail: "The tenant id is not a UUID.",
+      errors: [{ path: "tenantId", message: "must be a UUID" }],
+    });
+  }
+  const client = await requestConnection(c);
+  return withTenant(
+    client,
+    tenantId,
+    async (db, state) => {
+      c.set("principal", checkPrincipal(principal, state));
+      c.set("db", db);
+      return fn(db);
+    },
+    {
+      readOnly: opts.readOnly ?? false,
+      ...(principal.kind === "user"
+        ? { session: { userId: principal.userId, sessionId: principal.sessionId } }
+        : {}),
+    },
+  );
 }
 
 /**

@@ -61,7 +61,7 @@ describe("built-in tools", () => {
     const messages: Anthropic.MessageParam[] = [{ role: "user", content: "What is 2 + 3?" }];
     const tools = [toolDefinition(calculator)];
     const first = await client.messages.create({
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-6",
       max_tokens: 256,
       tools,
       messages,
@@ -83,7 +83,7 @@ describe("built-in tools", () => {
       ],
     });
     const second = await client.messages.create({
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-6",
       max_tokens: 256,
       tools,
       messages,

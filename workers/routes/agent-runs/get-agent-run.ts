@@ -1,11 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
-import { agentRuns } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
-import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
+import { loadRun } from "./load";
 import { agentRunSchema, toAgentRunResponse } from "./schemas";
 
 const route = createRoute({
@@ -25,14 +23,7 @@ const route = createRoute({
 export function registerGetAgentRun(app: App) {
   app.openapi(route, async (c) => {
     authorize(c, "agents:read");
-    const db = c.get("db");
-    const { id } = c.req.valid("param");
-    // Another tenant's run is hidden by RLS: 404 like an id that never existed.
-    const [run] = await db
-      .select()
-      .from(agentRuns)
-      .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, id)));
-    if (!run) throw new ApiError("NOT_FOUND", { detail: `Agent run ${id} not found.` });
+    const run = await loadRun(c.get("db"), c.req.valid("param").id);
     return c.json(toAgentRunResponse(run), 200);
   });
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { AGENT_RUN_STATUSES } from "../../../db/schema";
+import { AGENT_RUN_MODES, AGENT_RUN_STATUSES } from "../../../db/schema";
 import type { AgentRun } from "../../../db/types";
 import { iso, timestamp } from "../../lib/schemas";
 
@@ -10,17 +10,34 @@ export const agentRunSchema = z
     agentVersion: z.number().int().openapi({ description: "The agent version the run used.", example: 3 }),
     conversationId: z.string().uuid(),
     status: z.enum(AGENT_RUN_STATUSES).openapi({ example: "succeeded" }),
+    mode: z.enum(AGENT_RUN_MODES).openapi({
+      description: "`sync` (the request waited), `stream` (server-sent events) or `async` (an agent task).",
+      example: "sync",
+    }),
+    pendingApproval: z
+      .array(
+        z.object({
+          toolUseId: z.string(),
+          name: z.string(),
+          input: z.unknown(),
+          expiresAt: timestamp,
+        }),
+      )
+      .nullable()
+      .openapi({ description: "Tool calls waiting for a human while `status` is `awaiting_approval`." }),
+    taskId: z.string().uuid().nullable().openapi({ description: "The agent task of an async run." }),
     stopReason: z
       .string()
       .nullable()
       .openapi({
         description:
           "Why the run ended: the model's stop reason (`end_turn`, `max_tokens`, ...) or the platform's " +
-          "(`max_tool_iterations`, `max_execution_time`, `error`). Null while running.",
+          "(`max_tool_iterations`, `max_execution_time`, `cancelled`, `client_disconnected`, " +
+          "`approval_expired`, `interrupted`, `error`). Null while running.",
         example: "end_turn",
       }),
     error: z.string().nullable().openapi({ description: "What went wrong, for failed runs.", example: null }),
-    model: z.string().openapi({ example: "claude-sonnet-4-5" }),
+    model: z.string().openapi({ example: "claude-sonnet-4-6" }),
     inputTokens: z.number().int().openapi({ example: 1200 }),
     outputTokens: z.number().int().openapi({ example: 85 }),
     cacheCreationInputTokens: z.number().int().openapi({ example: 0 }),
@@ -45,6 +62,9 @@ export function toAgentRunResponse(row: AgentRun): AgentRunResponse {
     agentVersion: row.agentVersion,
     conversationId: row.conversationId,
     status: row.status,
+    mode: row.mode,
+    pendingApproval: (row.pendingApproval as AgentRunResponse["pendingApproval"]) ?? null,
+    taskId: row.taskId,
     stopReason: row.stopReason,
     error: row.error,
     model: row.model,

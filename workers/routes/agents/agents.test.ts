@@ -7,7 +7,7 @@ import type { AgentResponse, AgentVersionResponse } from "./schemas";
 
 const definition = {
   name: "analyst",
-  model: "claude-sonnet-4-5",
+  model: "claude-sonnet-4-6",
   systemPrompt: "You are a concise analyst.",
   tools: [{ name: "search_docs", type: "knowledge_base" }],
   capabilities: ["data_analysis"],
@@ -107,7 +107,7 @@ describe("agents", () => {
   });
 
   it.each([
-    ["missing name", { model: "claude-sonnet-4-5" }, "name"],
+    ["missing name", { model: "claude-sonnet-4-6" }, "name"],
     ["wrong type", { ...definition, tools: "all" }, "tools"],
     ["unknown field", { ...definition, owner: "me" }, "(root)"],
     ["bad tool name", { ...definition, tools: [{ name: "a b", type: "builtin" }] }, "tools.0.name"],

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { toolExecutions } from "../../../db/schema";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired, expectRoles } from "../../../test/harness/authz";
 import { createTenant } from "../../../test/harness/fixtures";
+import { modelRequests, scriptModel } from "../../../test/harness/model";
 import type { ListAgentRunsResponse } from "../agent-runs/list-agent-runs";
 import type { AgentRunResponse } from "../agent-runs/schemas";
 import type { GetConversationResponse } from "../conversations/get-conversation";
@@ -11,35 +11,10 @@ import { withTenantDb } from "../conversations/test-fixtures";
 import type { ExecuteAgentResponse } from "./execute-agent";
 import type { AgentResponse } from "./schemas";
 
-const MODEL_URL = (env as unknown as { ANTHROPIC_BASE_URL: string }).ANTHROPIC_BASE_URL;
-
-interface RecordedRequest {
-  headers: Record<string, string>;
-  body: { messages: { role: string; content: unknown }[]; tools?: { name: string }[] };
-}
-
-/** Scripts the local model server's answers for requests sending `x-model-scenario: <id>`. */
-async function script(responses: unknown[]): Promise<string> {
-  const scenario = `exec-${crypto.randomUUID()}`;
-  const res = await fetch(`${MODEL_URL}/__script`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ scenario, responses }),
-  });
-  expect(res.status).toBe(200);
-  await res.arrayBuffer();
-  return scenario;
-}
-
-async function recorded(scenario: string): Promise<RecordedRequest[]> {
-  const res = await fetch(`${MODEL_URL}/__requests?scenario=${scenario}`);
-  return ((await res.json()) as { requests: RecordedRequest[] }).requests;
-}
-
 async function createAgent(token: string, extra: Record<string, unknown> = {}): Promise<AgentResponse> {
   const res = await api.post<AgentResponse>("/v1/agents", {
     token,
-    body: { name: "runner", model: "claude-sonnet-4-5", systemPrompt: "Be brief.", ...extra },
+    body: { name: "runner", model: "claude-sonnet-4-6", systemPrompt: "Be brief.", ...extra },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
@@ -64,7 +39,7 @@ describe("POST /v1/agents/{id}/execute", () => {
       conversationId: res.body.conversationId,
       status: "succeeded",
       stopReason: "end_turn",
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-6",
       modelCalls: 1,
       toolCalls: 0,
       error: null,
@@ -86,7 +61,7 @@ describe("POST /v1/agents/{id}/execute", () => {
       [2, "assistant"],
     ]);
     expect(conversation.body.messages[0]?.content).toEqual([{ type: "text", text: "Hello there" }]);
-    expect(conversation.body.messages[1]).toMatchObject({ model: "claude-sonnet-4-5" });
+    expect(conversation.body.messages[1]).toMatchObject({ model: "claude-sonnet-4-6" });
     expect(conversation.body.messages[1]?.outputTokens).toBeGreaterThan(0);
 
     const run = await api.get<AgentRunResponse>(`/v1/agent-runs/${res.body.run.id}`, { token });
@@ -134,7 +109,7 @@ describe("POST /v1/agents/{id}/execute", () => {
   it("continues a conversation, sending the earlier turns to the model", async () => {
     const { token } = await createTenant();
     const agent = await createAgent(token);
-    const scenario = await script([
+    const scenario = await scriptModel([
       { message: { content: [{ type: "text", text: "First answer." }] } },
       { message: { content: [{ type: "text", text: "Second answer." }] } },
     ]);
@@ -156,14 +131,14 @@ describe("POST /v1/agents/{id}/execute", () => {
     expect(second.body.output).toBe("Second answer.");
     expect(second.body.messages.map((m) => m.sequence)).toEqual([3, 4]);
 
-    const requests = await recorded(scenario);
+    const requests = await modelRequests(scenario);
     expect(requests).toHaveLength(2);
     expect(requests[1]?.body.messages).toEqual([
       { role: "user", content: [{ type: "text", text: "First question" }] },
       { role: "assistant", content: [{ type: "text", text: "First answer." }] },
       { role: "user", content: [{ type: "text", text: "Second question" }] },
     ]);
-    expect(requests[1]?.body).toMatchObject({ system: "Be brief.", model: "claude-sonnet-4-5" });
+    expect(requests[1]?.body).toMatchObject({ system: "Be brief.", model: "claude-sonnet-4-6" });
 
     const runs = await api.get<ListAgentRunsResponse>(
       `/v1/agent-runs?agentId=${agent.id}&conversationId=${first.body.conversationId}`,
@@ -202,7 +177,7 @@ describe("POST /v1/agents/{id}/execute", () => {
         stop_reason: "tool_use",
       },
     };
-    const scenario = await script([toolUse, toolUse, toolUse, toolUse]);
+    const scenario = await scriptModel([toolUse, toolUse, toolUse, toolUse]);
     const res = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
       token,
       headers: { "x-model-scenario": scenario },
@@ -215,7 +190,7 @@ describe("POST /v1/agents/{id}/execute", () => {
       modelCalls: 2,
       toolCalls: 2,
     });
-    expect(await recorded(scenario)).toHaveLength(2);
+    expect(await modelRequests(scenario)).toHaveLength(2);
 
     // The conversation ends on a tool round; the next run's message joins that user turn.
     const next = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
@@ -227,33 +202,58 @@ describe("POST /v1/agents/{id}/execute", () => {
     expect(next.body.run.status).toBe("succeeded");
   });
 
-  it.each([
-    { status: 429, type: "rate_limit_error", code: "BAD_GATEWAY" },
-    { status: 529, type: "overloaded_error", code: "UNAVAILABLE" },
-    { status: 500, type: "api_error", code: "BAD_GATEWAY" },
-    { status: 400, type: "invalid_request_error", code: "UNPROCESSABLE" },
-  ])("records a run as failed when the provider answers $status", async ({ status, type, code }) => {
+  it("retries a throttled provider after its retry-after and answers", async () => {
     const { token } = await createTenant();
     const agent = await createAgent(token);
-    const scenario = await script([{ error: { status, type, message: "scripted failure" } }]);
+    const scenario = await scriptModel([
+      { error: { status: 429, type: "rate_limit_error", headers: { "retry-after-ms": "50" } } },
+      { error: { status: 529, type: "overloaded_error", headers: { "retry-after-ms": "50" } } },
+    ]);
     const res = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
       token,
       headers: { "x-model-scenario": scenario },
       body: { message: "Hello" },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.run).toMatchObject({ status: "failed", stopReason: "error", modelCalls: 0 });
-    expect(res.body.run.error).toContain(code);
-    expect(res.body.error).toMatchObject({ code });
-    expect(res.body.output).toBe("");
-    const stored = await api.get<AgentRunResponse>(`/v1/agent-runs/${res.body.run.id}`, { token });
-    expect(stored.body).toMatchObject({ status: "failed", stopReason: "error" });
-    const conversation = await api.get<GetConversationResponse>(
-      `/v1/conversations/${res.body.conversationId}`,
-      { token },
-    );
-    expect(conversation.body.messages.map((m) => m.role)).toEqual(["user"]);
+    expect(res.body.run).toMatchObject({ status: "succeeded", stopReason: "end_turn", modelCalls: 1 });
+    expect(res.body.output).toBe("Echo: Hello");
+    expect(await modelRequests(scenario)).toHaveLength(3);
   });
+
+  it.each([
+    { status: 429, type: "rate_limit_error", code: "BAD_GATEWAY", attempts: 4 },
+    { status: 529, type: "overloaded_error", code: "UNAVAILABLE", attempts: 4 },
+    { status: 500, type: "api_error", code: "BAD_GATEWAY", attempts: 4 },
+    { status: 400, type: "invalid_request_error", code: "UNPROCESSABLE", attempts: 1 },
+  ])(
+    "records a run as failed when the provider keeps answering $status",
+    async ({ status, type, code, attempts }) => {
+      const { token } = await createTenant();
+      const agent = await createAgent(token);
+      const failure = {
+        error: { status, type, message: "scripted failure", headers: { "retry-after-ms": "20" } },
+      };
+      const scenario = await scriptModel(Array.from({ length: 4 }, () => failure));
+      const res = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
+        token,
+        headers: { "x-model-scenario": scenario },
+        body: { message: "Hello" },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.run).toMatchObject({ status: "failed", stopReason: "error", modelCalls: 0 });
+      expect(res.body.run.error).toContain(code);
+      expect(res.body.error).toMatchObject({ code });
+      expect(res.body.output).toBe("");
+      expect(await modelRequests(scenario)).toHaveLength(attempts);
+      const stored = await api.get<AgentRunResponse>(`/v1/agent-runs/${res.body.run.id}`, { token });
+      expect(stored.body).toMatchObject({ status: "failed", stopReason: "error" });
+      const conversation = await api.get<GetConversationResponse>(
+        `/v1/conversations/${res.body.conversationId}`,
+        { token },
+      );
+      expect(conversation.body.messages.map((m) => m.role)).toEqual(["user"]);
+    },
+  );
 
   it("keeps tenants apart: foreign agents and runs are 404 and lists don't leak", async () => {
     const a = await createTenant();

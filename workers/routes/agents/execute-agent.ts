@@ -1,12 +1,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { runAgent } from "../../agents/run";
-import type { App } from "../../app";
+import { providerFor } from "../../agents/provider";
+import { followRun, recordedFailure, runMessages, runObject } from "../../agents/run/object";
+import { type Prepared, prepareRun } from "../../agents/run/prepare";
+import { createTask, isTaskFinished, loadTask } from "../../agents/run/tasks";
+import type { App, Context } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { audit } from "../../lib/audit";
 import { errorCode } from "../../lib/errors";
+import { checkOutboundUrl } from "../../lib/outbound-fetch";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
+import { webhookPolicy } from "../../lib/webhooks";
+import { idempotencyHeaders } from "../../middleware/idempotency";
+import { tenantTransaction } from "../../middleware/tenant-db";
+import { loadRun } from "../agent-runs/load";
 import { agentRunSchema, toAgentRunResponse } from "../agent-runs/schemas";
+import { agentTaskSchema, toAgentTaskResponse } from "../agent-tasks/schemas";
 import { messageSchema, toMessageResponse } from "../conversations/schemas";
 
 const body = z
@@ -16,15 +25,32 @@ const body = z
       description: "Continue this conversation with the agent; omit to start a new one.",
       example: "0193b2c4-8f1e-7a3b-9c2d-4e5f6a7b8c9d",
     }),
+    stream: z.boolean().optional().openapi({
+      description: "Answer with the run's server-sent events (as does `Accept: text/event-stream`).",
+    }),
+    async: z.boolean().optional().openapi({
+      description:
+        "Queue the run as an agent task and answer 202 at once; follow it at `GET /v1/agent-tasks/{id}`.",
+    }),
+    callbackUrl: z.string().url().max(2048).optional().openapi({
+      description: "With `async`: receives a signed completion webhook (see docs/webhooks.md).",
+      example: "https://example.com/hooks/meridian",
+    }),
   })
   .strict()
+  .refine((b) => !(b.async && b.stream), { message: "async and stream exclude each other", path: ["stream"] })
+  .refine((b) => b.callbackUrl === undefined || b.async === true, {
+    message: "callbackUrl needs async: true",
+    path: ["callbackUrl"],
+  })
   .openapi("ExecuteAgentRequest");
 
-const headers = z.object({
+const headers = idempotencyHeaders.extend({
   "x-model-scenario": z.string().max(200).optional().openapi({
     description:
       "Test deployments only (ignored in production): forwarded to the model provider so a local model server can script its answers.",
   }),
+  accept: z.string().optional(),
 });
 
 const executeResponse = z
@@ -49,16 +75,20 @@ const route = createRoute({
   tags: ["agents"],
   method: "post",
   path: "/v1/agents/{id}/execute",
-  summary: "Run an agent on a message and wait for its answer",
+  summary: "Run an agent on a message: wait for the answer, or stream it",
   description:
-    "Runs the agent synchronously: the message is added to a new or existing conversation, then the " +
-    "model is called, and the agent's built-in tools are run, until the model stops or the run reaches " +
-    "the agent's `maxToolIterations` tool rounds or `maxExecutionSeconds`. Every message, tool call and " +
-    "the run's token and cost totals are stored.\n\n" +
-    "A model provider failure after the run has started (rate limit, overload, server error, a rejected " +
-    "request) is answered **200** with `run.status: failed`, `run.stopReason: error` and `error` " +
-    "(`BAD_GATEWAY`, `UNAVAILABLE` for an overloaded provider, or `UNPROCESSABLE`), so the failed run and " +
-    "the messages stored before it are kept: an error status would roll back the request's transaction.",
+    "Adds the message to a new or existing conversation and runs the agent's tool loop until the model " +
+    "stops or a limit (`maxToolIterations`, `maxExecutionSeconds`), a cancel or a provider failure ends " +
+    "it. The run executes in its own Durable Object, not in this request: with `stream: true` (or " +
+    "`Accept: text/event-stream`) the answer is the run's server-sent events, which " +
+    "`GET /v1/agent-runs/{id}/events` resumes with `Last-Event-ID`; otherwise the request waits and " +
+    "returns the finished run.\n\n" +
+    "A model provider failure after the run has started is answered **200** with `run.status: failed` " +
+    "and `error` (`BAD_GATEWAY`, `UNAVAILABLE` for an overloaded provider, `GATEWAY_TIMEOUT`, or " +
+    "`UNPROCESSABLE` when the provider rejected the agent's request), so the messages stored before it " +
+    "stay readable. With `Idempotency-Key`, a retried request attaches to the run the first one " +
+    "started instead of starting another. 409 when the conversation has a run in progress; 429 when " +
+    "the agent is at `maxConcurrentExecutions`.",
   security: [{ bearer: [] }],
   request: {
     params: z.object({ id: uuidParam("id", "agent") }),
@@ -67,10 +97,14 @@ const route = createRoute({
   },
   responses: {
     200: {
-      description: "The finished run (succeeded or failed) and its answer.",
-      content: { "application/json": { schema: executeResponse } },
+      description:
+        "The finished run (succeeded, failed or cancelled) and its answer; or, streamed, its events.",
+      content: {
+        "application/json": { schema: executeResponse },
+        "text/event-stream": { schema: z.string().openapi({ description: "See docs/agents.md#events." }) },
+      },
     },
-    ...problemResponses(400, 401, 403, 404, 413, 422, 429, 500),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 422, 429, 500),
   },
 });
 
@@ -78,38 +112,109 @@ export function registerExecuteAgent(app: App) {
   app.openapi(route, async (c) => {
     const caller = authorize(c, "agents:write");
     const config = c.get("config");
+    providerFor(config);
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
-    const scenario = c.req.valid("header")["x-model-scenario"];
-    const result = await runAgent(c.get("db"), config, {
-      agentId: id,
-      message: input.message,
-      conversationId: input.conversationId,
-      createdBy: caller.kind === "user" ? caller.userId : caller.kind === "api_key" ? caller.keyId : null,
-      ...(scenario && config.ENVIRONMENT !== "production"
-        ? { providerHeaders: { "x-model-scenario": scenario } }
-        : {}),
-    });
-    await audit(c, {
-      action: "agent.execute",
-      resourceType: "agent_run",
-      resourceId: result.run.id,
-      changes: {
+    const header = c.req.valid("header");
+    const scenario = header["x-model-scenario"];
+    const stream = input.stream ?? header.accept?.includes("text/event-stream") ?? false;
+    const mode = input.async ? "async" : stream ? "stream" : "sync";
+
+    // Committed before the run's object starts writing to these rows.
+    const prepared = await tenantTransaction(c, async (db) => {
+      const result = await prepareRun(db, config, {
         agentId: id,
-        conversationId: result.conversationId,
-        status: result.run.status,
-        stopReason: result.run.stopReason,
-      },
+        message: input.message,
+        conversationId: input.conversationId,
+        mode,
+        createdBy: caller.kind === "user" ? caller.userId : caller.kind === "api_key" ? caller.keyId : null,
+        idempotencyKey: header["idempotency-key"],
+        ...(scenario && config.ENVIRONMENT !== "production"
+          ? { providerHeaders: { "x-model-scenario": scenario } }
+          : {}),
+      });
+      if (mode === "async") {
+        if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, webhookPolicy(config));
+        const task =
+          result.kind === "new"
+            ? await createTask(db, result.run, {
+                message: input.message,
+                callbackUrl: input.callbackUrl,
+                ...(scenario && config.ENVIRONMENT !== "production"
+                  ? { providerHeaders: { "x-model-scenario": scenario } }
+                  : {}),
+              })
+            : await loadTask(db, result.run.taskId ?? "");
+        return { ...result, task };
+      }
+      if (result.kind === "new") {
+        await audit(c, {
+          action: "agent.execute",
+          resourceType: "agent_run",
+          resourceId: result.run.id,
+          changes: { agentId: id, conversationId: result.run.conversationId, mode: result.run.mode },
+        });
+      }
+      return { ...result, task: undefined };
     });
-    return c.json(
-      {
-        run: toAgentRunResponse(result.run),
-        conversationId: result.conversationId,
-        output: result.output,
-        messages: result.messages.map(toMessageResponse),
-        error: result.error,
-      },
-      200,
-    );
+
+    if (prepared.task) {
+      // Sent after the commit, so the consumer finds the task; a replayed key sends it again
+      // while the task is pending, which the consumer treats as the same work.
+      if (!isTaskFinished(prepared.task)) {
+        await c.env.JOBS.send({
+          type: "agent_task",
+          tenantId: prepared.task.tenantId,
+          taskId: prepared.task.id,
+        });
+      }
+      return c.json(toAgentTaskResponse(prepared.task), 202);
+    }
+
+    const object = runObject(c.env, prepared.run.id);
+    if (prepared.kind === "new") await object.start(prepared.spec);
+    if (stream) {
+      const events = await followRun(c.env, c.executionCtx, prepared.run.id, {
+        lastEventId: "0",
+        runEnded: false,
+      });
+      return new Response(events.body, {
+        status: 200,
+        headers: { ...Object.fromEntries(events.headers), "x-run-id": prepared.run.id },
+      }) as never;
+    }
+    const outcome = await object.result();
+    return c.json(await finishedRun(c, prepared, outcome?.error), 200);
   });
+}
+
+/** The finished run as the sync answer, read back from PostgreSQL (also for a replayed key). */
+async function finishedRun(
+  c: Context,
+  prepared: Prepared,
+  error: ExecuteAgentResponse["error"] | undefined,
+): Promise<ExecuteAgentResponse> {
+  return tenantTransaction(
+    c,
+    async (db) => {
+      const run = await loadRun(db, prepared.run.id);
+      const rows = await runMessages(db, run.id);
+      const last = rows.filter((m) => m.role === "assistant").at(-1);
+      return {
+        run: toAgentRunResponse(run),
+        conversationId: run.conversationId,
+        output: last ? textOfContent(last.content) : "",
+        messages: rows.map(toMessageResponse),
+        error: error ?? recordedFailure(run),
+      };
+    },
+    { readOnly: true },
+  );
+}
+
+function textOfContent(content: unknown): string {
+  return (content as { type: string; text?: string }[])
+    .flatMap((b) => (b.type === "text" && b.text ? [b.text] : []))
+    .join("\n")
+    .trim();
 }

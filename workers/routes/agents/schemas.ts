@@ -28,7 +28,7 @@ export const toolSchema = z
 
 /** The versioned part of an agent: every change to these makes a new version. */
 export const definitionFields = {
-  model: z.string().min(1).max(128).openapi({ example: "claude-sonnet-4-5" }),
+  model: z.string().min(1).max(128).openapi({ example: "claude-sonnet-4-6" }),
   systemPrompt: z
     .string()
     .max(100_000)

@@ -6,7 +6,7 @@ import type { AgentResponse } from "../agents/schemas";
 import type { CreatedApiKeyResponse } from "../api-keys/schemas";
 import type { ListAuditLogsResponse } from "./list-audit-logs";
 
-const agent = { name: "analyst", model: "claude-sonnet-4-5" };
+const agent = { name: "analyst", model: "claude-sonnet-4-6" };
 
 describe("audit logs", () => {
   it("records who did what, with the request id the caller sent", async () => {
@@ -29,7 +29,7 @@ describe("audit logs", () => {
       resourceId: created.body.id,
       requestId,
       ip: "203.0.113.7",
-      changes: { name: "analyst", model: "claude-sonnet-4-5" },
+      changes: { name: "analyst", model: "claude-sonnet-4-6" },
     });
   });
 

@@ -12,7 +12,7 @@ import { insertConversation } from "./test-fixtures";
 async function createAgent(fixture: TenantFixture, name = "analyst"): Promise<string> {
   const res = await api.post<AgentResponse>("/v1/agents", {
     token: fixture.token,
-    body: { name, model: "claude-sonnet-4-5" },
+    body: { name, model: "claude-sonnet-4-6" },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id;
@@ -45,7 +45,7 @@ describe("conversations", () => {
     ]);
     expect(res.body.messages[1]).toMatchObject({
       content: [{ type: "text", text: "message 2" }],
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-4-6",
       inputTokens: 11,
       outputTokens: 6,
     });

@@ -53,7 +53,7 @@ export async function insertConversation(
                 sequence: i + 1,
                 role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
                 content: [{ type: "text", text: `message ${i + 1}` }],
-                model: i % 2 === 0 ? null : "claude-sonnet-4-5",
+                model: i % 2 === 0 ? null : "claude-sonnet-4-6",
                 inputTokens: i % 2 === 0 ? null : 10 + i,
                 outputTokens: i % 2 === 0 ? null : 5 + i,
               })),

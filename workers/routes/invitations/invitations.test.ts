@@ -271,7 +271,7 @@ describe("invitations", () => {
     // The new user's token is a tenant A credential: tenant B's rows stay out of reach.
     const bAgent = await api.post<{ id: string }>("/v1/agents", {
       token: b.token,
-      body: { name: "b", model: "claude-sonnet-4-5" },
+      body: { name: "b", model: "claude-sonnet-4-6" },
     });
     const cross = await api.get(`/v1/agents/${bAgent.body.id}`, { token: accepted.body.accessToken });
     expect(cross.status).toBe(404);

@@ -4,7 +4,7 @@ import { authorize } from "../../auth/authorize";
 import { decodeCursor, pageOf, pageQuery, toPage } from "../../lib/pagination";
 import { problemResponses } from "../../lib/problem-responses";
 import { listSecretNames } from "../../lib/secrets";
-import { secretSchema, toSecretResponse } from "./schemas";
+import { isReservedSecretName, secretSchema, toSecretResponse } from "./schemas";
 
 const page = pageOf(secretSchema, "SecretPage");
 export type ListSecretsResponse = z.infer<typeof page>;
@@ -17,7 +17,8 @@ const route = createRoute({
   summary: "List the tenant's secrets, newest first (names only, never values)",
   description:
     "Anyone who can read the tenant's settings may list secret names, so members can refer to them " +
-    "in agents and workflows; only owners and admins may set or delete them.",
+    "in agents and workflows; only owners and admins may set or delete them. Names Meridian reserves " +
+    "(`meridian_...`) are never listed.",
   security: [{ bearer: [] }],
   request: { query: pageQuery },
   responses: {
@@ -32,6 +33,9 @@ export function registerListSecrets(app: App) {
     const { limit, cursor } = c.req.valid("query");
     const rows = await listSecretNames(c.get("db"), { limit: limit + 1, after: decodeCursor(cursor) });
     const { items, nextCursor } = toPage(rows, limit);
-    return c.json({ data: items.map(toSecretResponse), nextCursor }, 200);
+    // Reserved names are dropped after paging, so the cursor still walks every row: a page
+    // holding one may come back one short, never skipping a secret.
+    const data = items.filter((s) => !isReservedSecretName(s.name)).map(toSecretResponse);
+    return c.json({ data, nextCursor }, 200);
   });
 }

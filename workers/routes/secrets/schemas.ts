@@ -2,12 +2,26 @@ import { z } from "@hono/zod-openapi";
 import { iso, timestamp } from "../../lib/schemas";
 import { SECRET_NAME, type SecretInfo } from "../../lib/secrets";
 
+/**
+ * Names Meridian keeps for itself (the webhook signing key): the secrets API neither writes,
+ * deletes nor lists them, so a tenant cannot overwrite or remove one. Whatever resolves
+ * `{{secrets.NAME}}` for tenants (workflows, MCP configs) must refuse them too.
+ */
+export const RESERVED_SECRET_PREFIX = "meridian_";
+
+export function isReservedSecretName(name: string): boolean {
+  return name.startsWith(RESERVED_SECRET_PREFIX);
+}
+
 export const secretNameParam = z
   .string()
   .regex(SECRET_NAME, "a letter or underscore, then letters, digits or underscores; 1-64 characters")
+  .refine((name) => !isReservedSecretName(name), `names starting with ${RESERVED_SECRET_PREFIX} are reserved`)
   .openapi({
     param: { name: "name", in: "path" },
-    description: "The secret's name; workflows and MCP configs refer to it by this name.",
+    description:
+      "The secret's name; workflows and MCP configs refer to it by this name. Names starting with " +
+      "`meridian_` are reserved for the platform (400).",
     example: "GITHUB_TOKEN",
   });
 

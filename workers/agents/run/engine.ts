@@ -1,0 +1,320 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { Message } from "../../../db/types";
+import { costMicroUsd, type TokenUsage } from "../../lib/models";
+import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "../tools/registry";
+import type { AgentTool } from "../tools/types";
+import { placeCacheBreakpoints } from "./cache-control";
+import { fitToContext } from "./context";
+import type { RunEvent } from "./events";
+import { providerFailure } from "./failure";
+import { withProviderRetries } from "./retry";
+import type { RunFailure, RunOutcome, RunSpec } from "./spec";
+import type { RunStore } from "./store";
+import { appendTurn, type ContentBlock, parseJson, textOf, toBlockParam } from "./transcript";
+
+/** A tool call waiting for a human, as the run record and the stream show it. */
+export interface PendingApproval {
+  toolUseId: string;
+  name: string;
+  input: unknown;
+  expiresAt: string;
+}
+
+export interface ApprovalDecision {
+  decision: "approved" | "denied";
+  reason: string | null;
+}
+
+export interface EngineDeps {
+  spec: RunSpec;
+  store: RunStore;
+  provider: Anthropic;
+  emit(event: RunEvent): void;
+  /** Aborted to stop the run: a cancel, a gone client, an expired approval. */
+  signal: AbortSignal;
+  /** The stop reason recorded when `signal` ends the run. */
+  stopReasonOnAbort(): string;
+  /** Resolves once a human decided every pending call; rejects when the run is aborted. */
+  awaitApprovals(pending: PendingApproval[]): Promise<Map<string, ApprovalDecision>>;
+}
+
+class Totals {
+  inputTokens = 0;
+  outputTokens = 0;
+  cacheCreationInputTokens = 0;
+  cacheReadInputTokens = 0;
+  costMicroUsd = 0;
+  modelCalls = 0;
+  toolCalls = 0;
+
+  add(usage: TokenUsage, cost: number): void {
+    this.inputTokens += usage.inputTokens;
+    this.outputTokens += usage.outputTokens;
+    this.cacheCreationInputTokens += usage.cacheCreationInputTokens;
+    this.cacheReadInputTokens += usage.cacheReadInputTokens;
+    this.costMicroUsd += cost;
+  }
+}
+
+function usageOf(usage: Anthropic.Usage | undefined): TokenUsage {
+  return {
+    inputTokens: usage?.input_tokens ?? 0,
+    outputTokens: usage?.output_tokens ?? 0,
+    cacheCreationInputTokens: usage?.cache_creation_input_tokens ?? 0,
+    cacheReadInputTokens: usage?.cache_read_input_tokens ?? 0,
+  };
+}
+
+/**
+ * The tool loop: model call (streamed, retried within the time limit), assistant message
+ * stored, the calls it asked for run (after a human's approval where the agent requires it)
+ * and their results fed back, until the model ends its turn or a limit, a cancel or a
+ * provider failure stops it. Every step is stored as it happens and published as an event.
+ *
+ * Tool results go back to the model only as `tool_result` blocks of a user turn; nothing a
+ * tool returns reaches the system prompt, the tool list or the limits, which all come from
+ * the spec fixed before the run started.
+ */
+export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
+  const { spec, store, emit, signal } = deps;
+  const started = Date.now();
+  const deadline = started + spec.limits.maxExecutionSeconds * 1000;
+  const tools = resolveTools(spec);
+  const toolParams = [...tools.values()].map(({ tool }) => toolDefinition(tool));
+  const transcript = spec.transcript.map((turn) => ({ ...turn }));
+  const totals = new Totals();
+  const added: Message[] = [];
+  let output = "";
+  let stopReason: string | null = null;
+  let failure: RunFailure | null = null;
+  let cancelled = false;
+  let toolRounds = 0;
+
+  emit({
+    type: "run_started",
+    runId: spec.runId,
+    conversationId: spec.conversationId,
+    agentId: spec.agentId,
+    model: spec.model,
+  });
+
+  const abortStop = () => {
+    cancelled = true;
+    stopReason = deps.stopReasonOnAbort();
+  };
+
+  while (stopReason === null) {
+    if (signal.aborted) {
+      abortStop();
+      break;
+    }
+    if (Date.now() >= deadline) {
+      stopReason = "max_execution_time";
+      break;
+    }
+    const call = totals.modelCalls + 1;
+    const fitted = fitToContext({
+      ...(spec.systemPrompt ? { system: spec.systemPrompt } : {}),
+      tools: toolParams,
+      messages: transcript,
+      contextWindow: spec.contextWindow,
+      maxOutputTokens: spec.limits.maxTokens,
+    });
+    const prompt = placeCacheBreakpoints({
+      ...(spec.systemPrompt ? { system: spec.systemPrompt } : {}),
+      tools: toolParams,
+      messages: fitted.messages,
+      minCacheableTokens: spec.minCacheableTokens,
+    });
+
+    let partial: Anthropic.Message | undefined;
+    let response: Anthropic.Message;
+    try {
+      emit({ type: "message_started", call });
+      response = await withProviderRetries(
+        async () => {
+          const stream = deps.provider.messages.stream(
+            {
+              model: spec.model,
+              max_tokens: spec.limits.maxTokens,
+              ...(prompt.system ? { system: prompt.system } : {}),
+              ...(prompt.tools.length > 0 ? { tools: prompt.tools } : {}),
+              messages: prompt.messages,
+            },
+            { signal, timeout: Math.max(1, deadline - Date.now()), headers: spec.providerHeaders },
+          );
+          stream.on("text", (text) => emit({ type: "text_delta", call, text }));
+          try {
+            return await stream.finalMessage();
+          } finally {
+            partial = stream.currentMessage;
+          }
+        },
+        {
+          deadline,
+          signal,
+          onRetry: ({ attempt, delayMs, status }) =>
+            emit({ type: "model_retry", call, attempt, delayMs, status: status ?? null }),
+        },
+      );
+    } catch (error) {
+      // Tokens generated before a cancel are still billed by the provider: count them.
+      if (partial) recordUsage(deps, totals, call, partial.usage);
+      if (signal.aborted) abortStop();
+      else if (error instanceof Anthropic.APIConnectionTimeoutError || Date.now() >= deadline) {
+        stopReason = "max_execution_time";
+      } else {
+        failure = providerFailure(error);
+        stopReason = "error";
+      }
+      break;
+    }
+
+    recordUsage(deps, totals, call, response.usage);
+    const content = response.content.map(toBlockParam);
+    const assistant = await store.appendMessage("assistant", content, {
+      model: response.model,
+      inputTokens: response.usage.input_tokens,
+      outputTokens: response.usage.output_tokens,
+    });
+    added.push(assistant);
+    appendTurn(transcript, "assistant", content);
+    output = textOf(response.content);
+
+    const calls = response.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
+    if (response.stop_reason !== "tool_use" || calls.length === 0) {
+      stopReason = response.stop_reason ?? "end_turn";
+      break;
+    }
+
+    let decisions = new Map<string, ApprovalDecision>();
+    const needApproval = calls.filter((c) => tools.get(c.name)?.requiresApproval);
+    if (needApproval.length > 0) {
+      const expiresAt = new Date(Date.now() + spec.approvalTtlSeconds * 1000).toISOString();
+      const pending = needApproval.map((c) => ({ toolUseId: c.id, name: c.name, input: c.input, expiresAt }));
+      await store.setWaiting(pending);
+      for (const p of pending) emit({ type: "approval_pending", ...p });
+      try {
+        decisions = await deps.awaitApprovals(pending);
+      } catch {
+        abortStop();
+        break;
+      }
+      await store.setWaiting(null);
+      for (const [toolUseId, d] of decisions) emit({ type: "approval_resolved", toolUseId, ...d });
+    }
+
+    const toolSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
+    const results: ContentBlock[] = [];
+    for (const use of calls) {
+      const outcome = await runToolCall(deps, tools.get(use.name), use, decisions.get(use.id), toolSignal);
+      totals.toolCalls++;
+      await store.recordToolExecution({
+        messageId: assistant.id,
+        toolUseId: use.id,
+        toolName: use.name,
+        input: use.input,
+        output: outcome.status === "succeeded" ? parseJson(outcome.content) : null,
+        error: outcome.status === "succeeded" ? null : outcome.content,
+        status: outcome.status,
+        durationMs: outcome.durationMs,
+        startedAt: new Date(outcome.startedAt),
+        finishedAt: new Date(outcome.startedAt + outcome.durationMs),
+      });
+      results.push({
+        type: "tool_result",
+        tool_use_id: use.id,
+        content: outcome.content,
+        ...(outcome.status === "succeeded" ? {} : { is_error: true }),
+      });
+    }
+    // Stored as role `tool`; the model API receives it as a user turn.
+    added.push(await store.appendMessage("tool", results));
+    appendTurn(transcript, "user", results);
+    if (signal.aborted) {
+      abortStop();
+      break;
+    }
+    toolRounds++;
+    if (toolRounds >= spec.limits.maxToolIterations) stopReason = "max_tool_iterations";
+  }
+
+  const status = failure ? "failed" : cancelled ? "cancelled" : "succeeded";
+  const run = await store.finish(
+    { status, stopReason, error: failure ? `${failure.code}: ${failure.detail}` : null },
+    totals,
+  );
+  if (failure) emit({ type: "error", code: failure.code, detail: failure.detail });
+  emit({ type: "done", status: run.status, stopReason: run.stopReason, output });
+  return { run, output, messages: added, error: failure };
+}
+
+function recordUsage(deps: EngineDeps, totals: Totals, call: number, raw: Anthropic.Usage | undefined): void {
+  const usage = usageOf(raw);
+  const cost = deps.spec.price ? costMicroUsd(deps.spec.price, usage) : 0;
+  totals.modelCalls++;
+  totals.add(usage, cost);
+  deps.emit({ type: "usage", call, ...usage, costMicroUsd: cost });
+}
+
+interface ResolvedTool {
+  tool: AgentTool;
+  requiresApproval: boolean;
+}
+
+/** The agent's tools this runtime can run: built-in ones for now (MCP, knowledge bases later). */
+function resolveTools(spec: RunSpec): Map<string, ResolvedTool> {
+  const out = new Map<string, ResolvedTool>();
+  for (const entry of spec.tools) {
+    if (entry.type !== "builtin") continue;
+    const tool = BUILTIN_TOOLS.get(entry.name);
+    if (tool) out.set(tool.name, { tool, requiresApproval: entry.requiresApproval });
+  }
+  return out;
+}
+
+type CallOutcome = Omit<ToolOutcome, "status"> & {
+  status: "succeeded" | "failed" | "denied" | "cancelled";
+  startedAt: number;
+};
+
+async function runToolCall(
+  deps: EngineDeps,
+  resolved: ResolvedTool | undefined,
+  use: Anthropic.ToolUseBlock,
+  decision: ApprovalDecision | undefined,
+  signal: AbortSignal,
+): Promise<CallOutcome> {
+  const startedAt = Date.now();
+  const finished = (outcome: Omit<CallOutcome, "startedAt">): CallOutcome => {
+    deps.emit({
+      type: "tool_call_finished",
+      toolUseId: use.id,
+      name: use.name,
+      status: outcome.status,
+      durationMs: outcome.durationMs,
+      truncated: outcome.truncated,
+    });
+    return { ...outcome, startedAt };
+  };
+  deps.emit({ type: "tool_call_started", toolUseId: use.id, name: use.name, input: use.input });
+  if (!resolved) {
+    const content = JSON.stringify({ error: `unknown tool: ${use.name}` });
+    return finished({ status: "failed", content, truncated: false, durationMs: 0 });
+  }
+  if (resolved.requiresApproval && decision?.decision !== "approved") {
+    const why = decision?.reason ? `: ${decision.reason}` : "";
+    const content = JSON.stringify({ error: `a reviewer denied this call${why}` });
+    return finished({ status: "denied", content, truncated: false, durationMs: 0 });
+  }
+  if (signal.aborted) {
+    const content = JSON.stringify({ error: "the run was stopped before this call" });
+    return finished({ status: "cancelled", content, truncated: false, durationMs: 0 });
+  }
+  const outcome = await executeTool(resolved.tool, use.input, {
+    tenantId: deps.spec.tenantId,
+    signal,
+    maxOutputBytes: deps.spec.limits.maxToolOutputBytes,
+  });
+  return finished(outcome);
+}

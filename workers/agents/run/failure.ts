@@ -1,0 +1,25 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type { ErrorCode } from "../../lib/errors";
+import type { RunFailure } from "./spec";
+
+/**
+ * How a provider error is reported once retries are spent: overload (529) is UNAVAILABLE, a
+ * timeout GATEWAY_TIMEOUT, a 400 (the request the agent's definition produced was rejected)
+ * UNPROCESSABLE, and other throttling, server and network errors BAD_GATEWAY.
+ */
+export function providerFailure(error: unknown): RunFailure {
+  if (error instanceof Anthropic.APIConnectionTimeoutError) {
+    return { code: "GATEWAY_TIMEOUT", detail: "The model provider did not answer in time." };
+  }
+  if (!(error instanceof Anthropic.APIError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { code: "BAD_GATEWAY", detail: `The model provider failed: ${message}`.slice(0, 1000) };
+  }
+  const status = error.status;
+  const code: ErrorCode = status === 529 ? "UNAVAILABLE" : status === 400 ? "UNPROCESSABLE" : "BAD_GATEWAY";
+  const detail =
+    status === undefined
+      ? `The model provider failed: ${error.message}`
+      : `The model provider answered ${status}: ${error.message}`;
+  return { code, detail: detail.slice(0, 1000) };
+}

@@ -1,0 +1,311 @@
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { agentRuns, agentVersions, conversations, messages, tenants } from "../../../db/schema";
+import type { TenantDb } from "../../../db/tenant";
+import type { Agent, AgentRun, Message } from "../../../db/types";
+import type { Config } from "../../env";
+import { ApiError } from "../../lib/errors";
+import { effectiveLimits, type Limits, type PartialLimits } from "../../lib/limits";
+import { modelSpec, priceTable } from "../../lib/models";
+import { loadAgent } from "../../routes/agents/load";
+import { loadConversation } from "../../routes/conversations/load";
+import type { RunSpec, RunTool } from "./spec";
+import { toParams } from "./transcript";
+
+/** Statuses of a run that has not ended; such a run holds its conversation and a concurrency slot. */
+export const ACTIVE_RUN_STATUSES = ["queued", "running", "awaiting_approval"] as const;
+
+/** The agent fields a run is built from: the live agent, or the version snapshot it pinned. */
+type Definition = Pick<Agent, "model" | "systemPrompt" | "tools" | "resourceLimits">;
+
+export interface PrepareInput {
+  agentId: string;
+  message: string;
+  conversationId?: string | undefined;
+  mode: AgentRun["mode"];
+  /** The user or API key starting the run. */
+  createdBy: string | null;
+  idempotencyKey?: string | undefined;
+  providerHeaders?: Record<string, string>;
+}
+
+export type Prepared =
+  /** A new run, stored and ready for its Durable Object (async runs: for the queue). */
+  | { kind: "new"; run: AgentRun; spec: RunSpec }
+  /** The run an earlier request with the same `Idempotency-Key` started. */
+  | { kind: "existing"; run: AgentRun };
+
+/**
+ * Stores a new run inside the request's transaction: the conversation (new, or the caller's,
+ * locked), the user's message and the `agent_runs` row, after checking the agent's
+ * concurrency limit and that the conversation has no run in progress. Returns the spec the
+ * run's Durable Object executes; the caller hands it over only after this transaction has
+ * committed, so the object never writes against rows it cannot see yet.
+ *
+ * @throws ApiError NOT_FOUND (agent, conversation), UNPROCESSABLE (conversation with another
+ *   agent), CONFLICT (a run in progress in the conversation), RATE_LIMITED (too many runs of
+ *   the agent at once).
+ */
+export async function prepareRun(db: TenantDb, config: Config, input: PrepareInput): Promise<Prepared> {
+  if (input.idempotencyKey) {
+    const existing = await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey);
+    if (existing) return checkSameRequest(existing, input);
+  }
+  const agent = await loadAgent(db, input.agentId);
+  const limits = await limitsFor(db, agent);
+  await claimConcurrencySlot(db, agent.id, limits);
+  const { conversationId, history } = await openConversation(db, agent, input);
+
+  const startedAt = Date.now();
+  const inserted = await db
+    .insert(agentRuns)
+    .values({
+      tenantId: db.tenantId,
+      agentId: agent.id,
+      agentVersion: agent.currentVersion,
+      conversationId,
+      status: input.mode === "async" ? "queued" : "running",
+      mode: input.mode,
+      model: agent.model,
+      createdBy: input.createdBy,
+      idempotencyKey: input.idempotencyKey ?? null,
+      startedAt: new Date(startedAt),
+    })
+    .onConflictDoNothing()
+    .returning();
+  const run = inserted[0];
+  if (!run) {
+    // A concurrent request with the same key won the insert (it waited for that one to commit).
+    const existing = input.idempotencyKey
+      ? await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey)
+      : undefined;
+    if (!existing) throw new Error("agent_runs insert returned no row");
+    return checkSameRequest(existing, input);
+  }
+  const sequence = (history.at(-1)?.sequence ?? 0) + 1;
+  const [userMessage] = await db
+    .insert(messages)
+    .values({
+      tenantId: db.tenantId,
+      conversationId,
+      sequence,
+      role: "user",
+      content: [{ type: "text", text: input.message }],
+      runId: run.id,
+    })
+    .returning();
+  if (!userMessage) throw new Error("messages insert returned no row");
+
+  const spec = buildSpec(config, agent, {
+    run,
+    limits,
+    history: [...history, userMessage],
+    providerHeaders: input.providerHeaders ?? {},
+  });
+  return { kind: "new", run, spec };
+}
+
+/**
+ * The spec of a run stored earlier (an async run picked up by the queue consumer): the agent
+ * version it pinned, the conversation up to and including its user message.
+ *
+ * @throws ApiError NOT_FOUND when the run or its agent version is gone.
+ */
+export async function specForStoredRun(
+  db: TenantDb,
+  config: Config,
+  run: AgentRun,
+  providerHeaders: Record<string, string> = {},
+): Promise<RunSpec> {
+  const [version] = await db
+    .select()
+    .from(agentVersions)
+    .where(
+      and(
+        eq(agentVersions.tenantId, db.tenantId),
+        eq(agentVersions.agentId, run.agentId),
+        eq(agentVersions.version, run.agentVersion),
+      ),
+    );
+  if (!version) throw new ApiError("NOT_FOUND", { detail: `Agent ${run.agentId} not found.` });
+  const limits = await limitsFor(db, version);
+  const history = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.tenantId, db.tenantId), eq(messages.conversationId, run.conversationId)))
+    .orderBy(asc(messages.sequence));
+  return buildSpec(config, version, { run, limits, history, providerHeaders });
+}
+
+function buildSpec(
+  config: Config,
+  definition: Definition,
+  parts: { run: AgentRun; limits: Limits; history: Message[]; providerHeaders: Record<string, string> },
+): RunSpec {
+  const { run } = parts;
+  const model = modelSpec(definition.model);
+  return {
+    tenantId: run.tenantId,
+    runId: run.id,
+    agentId: run.agentId,
+    agentVersion: run.agentVersion,
+    conversationId: run.conversationId,
+    mode: run.mode,
+    model: definition.model,
+    systemPrompt: definition.systemPrompt,
+    tools: runTools(definition),
+    limits: parts.limits,
+    price: priceTable(config.MODEL_PRICES)[definition.model] ?? null,
+    contextWindow: model?.contextWindow ?? 200_000,
+    minCacheableTokens: model?.minCacheableTokens ?? 1024,
+    transcript: toParams(parts.history),
+    nextSequence: (parts.history.at(-1)?.sequence ?? 0) + 1,
+    startedAt: run.startedAt.getTime(),
+    providerHeaders: parts.providerHeaders,
+    graceSeconds: config.AGENT_RUN_GRACE_SECONDS,
+    approvalTtlSeconds: config.AGENT_APPROVAL_TTL_SECONDS,
+  };
+}
+
+/** The agent's limits: its own overrides, then the tenant's defaults, capped by the tenant's ceiling. */
+export async function limitsFor(
+  db: TenantDb,
+  definition: Pick<Definition, "resourceLimits">,
+): Promise<Limits> {
+  const [tenant] = await db
+    .select({ settings: tenants.settings, limits: tenants.limits })
+    .from(tenants)
+    .where(eq(tenants.id, db.tenantId));
+  return effectiveLimits({
+    ceiling: tenant?.limits as PartialLimits | undefined,
+    defaults: tenant?.settings.defaultLimits as PartialLimits | undefined,
+    agent: definition.resourceLimits as PartialLimits,
+  });
+}
+
+/** The tools the agent declares, as plain data for the spec. */
+function runTools(definition: Definition): RunTool[] {
+  return (definition.tools as Partial<RunTool>[]).flatMap((entry) =>
+    typeof entry?.name === "string" && typeof entry.type === "string"
+      ? [{ name: entry.name, type: entry.type, requiresApproval: entry.requiresApproval === true }]
+      : [],
+  );
+}
+
+/**
+ * Serialises run starts per agent with a transaction-scoped advisory lock, then counts the
+ * agent's unfinished runs. Runs untouched for an hour are not counted, so a run whose object
+ * was lost cannot hold a slot forever.
+ */
+async function claimConcurrencySlot(db: TenantDb, agentId: string, limits: Limits): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`agent-runs:${agentId}`}, 0))`);
+  const [row] = await db
+    .select({ active: sql<number>`count(*)::int` })
+    .from(agentRuns)
+    .where(
+      and(
+        eq(agentRuns.tenantId, db.tenantId),
+        eq(agentRuns.agentId, agentId),
+        inArray(agentRuns.status, [...ACTIVE_RUN_STATUSES]),
+        sql`${agentRuns.updatedAt} > now() - interval '1 hour'`,
+      ),
+    );
+  if ((row?.active ?? 0) >= limits.maxConcurrentExecutions) {
+    throw new ApiError("RATE_LIMITED", {
+      detail: `The agent already has ${limits.maxConcurrentExecutions} runs in progress (maxConcurrentExecutions).`,
+    });
+  }
+}
+
+/**
+ * The conversation to run in: a new one, or the caller's, locked so two starts cannot race,
+ * and refused while another run is still writing to it.
+ */
+async function openConversation(
+  db: TenantDb,
+  agent: Agent,
+  input: PrepareInput,
+): Promise<{ conversationId: string; history: Message[] }> {
+  if (!input.conversationId) {
+    const [created] = await db
+      .insert(conversations)
+      .values({
+        tenantId: db.tenantId,
+        agentId: agent.id,
+        title: input.message.replace(/\s+/g, " ").trim().slice(0, 80) || null,
+        createdBy: input.createdBy,
+      })
+      .returning();
+    if (!created) throw new Error("conversations insert returned no row");
+    return { conversationId: created.id, history: [] };
+  }
+  const conversation = await loadConversation(db, input.conversationId);
+  if (conversation.agentId !== agent.id) {
+    throw new ApiError("UNPROCESSABLE", {
+      detail: `Conversation ${conversation.id} is with another agent.`,
+      errors: [{ path: "conversationId", message: "belongs to another agent" }],
+    });
+  }
+  await db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.tenantId, db.tenantId),
+        eq(conversations.id, conversation.id),
+        isNull(conversations.deletedAt),
+      ),
+    )
+    .for("update");
+  const [busy] = await db
+    .select({ id: agentRuns.id })
+    .from(agentRuns)
+    .where(
+      and(
+        eq(agentRuns.tenantId, db.tenantId),
+        eq(agentRuns.conversationId, conversation.id),
+        inArray(agentRuns.status, [...ACTIVE_RUN_STATUSES]),
+      ),
+    )
+    .limit(1);
+  if (busy) {
+    throw new ApiError("CONFLICT", {
+      detail: `Conversation ${conversation.id} has a run in progress (${busy.id}); wait for it or cancel it.`,
+    });
+  }
+  const history = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.tenantId, db.tenantId), eq(messages.conversationId, conversation.id)))
+    .orderBy(asc(messages.sequence));
+  return { conversationId: conversation.id, history };
+}
+
+async function runByIdempotencyKey(
+  db: TenantDb,
+  createdBy: string | null,
+  key: string,
+): Promise<AgentRun | undefined> {
+  if (!createdBy) return undefined;
+  const [run] = await db
+    .select()
+    .from(agentRuns)
+    .where(
+      and(
+        eq(agentRuns.tenantId, db.tenantId),
+        eq(agentRuns.createdBy, createdBy),
+        eq(agentRuns.idempotencyKey, key),
+      ),
+    );
+  return run;
+}
+
+/** A key reused for another agent or mode is the caller's mistake, not a replay. */
+function checkSameRequest(run: AgentRun, input: PrepareInput): Prepared {
+  if (run.agentId !== input.agentId || run.mode !== input.mode) {
+    throw new ApiError("UNPROCESSABLE", {
+      detail: "This Idempotency-Key was used for a different request.",
+      errors: [{ path: "header.idempotency-key", message: "reused for a different request" }],
+    });
+  }
+  return { kind: "existing", run };
+}

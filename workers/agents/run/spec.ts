@@ -1,0 +1,75 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import type { AgentRun, Message } from "../../../db/types";
+import type { ErrorCode } from "../../lib/errors";
+import type { Limits } from "../../lib/limits";
+import type { Price } from "../../lib/models";
+
+/** A tool as the agent declares it; the engine resolves the implementation by name. */
+export interface RunTool {
+  name: string;
+  type: "builtin" | "mcp" | "knowledge_base" | "agent";
+  requiresApproval: boolean;
+}
+
+/**
+ * Everything a run needs, prepared in the request's transaction and handed to the run's
+ * Durable Object, so the first model call starts without another database read. Plain JSON
+ * (it crosses the RPC boundary and is kept in the object's storage).
+ */
+export interface RunSpec {
+  tenantId: string;
+  runId: string;
+  agentId: string;
+  agentVersion: number;
+  conversationId: string;
+  mode: AgentRun["mode"];
+  model: string;
+  systemPrompt: string | null;
+  tools: RunTool[];
+  limits: Limits;
+  price: Price | null;
+  contextWindow: number;
+  minCacheableTokens: number;
+  /** The conversation so far as the Messages API takes it, ending with the new user turn. */
+  transcript: Anthropic.MessageParam[];
+  /** The sequence number the run's first stored message (after the user's) takes. */
+  nextSequence: number;
+  startedAt: number;
+  /** Extra headers for every model call (the local model server's `x-model-scenario`). */
+  providerHeaders: Record<string, string>;
+  graceSeconds: number;
+  approvalTtlSeconds: number;
+}
+
+export interface RunFailure {
+  code: ErrorCode;
+  detail: string;
+}
+
+/** How a run ended, as the object reports it to whoever waits. */
+export interface RunOutcome {
+  run: AgentRun;
+  output: string;
+  /** Messages the run added after the user's, in sequence order. */
+  messages: Message[];
+  error: RunFailure | null;
+}
+
+/** What the run's object reports to whoever waits for it; the full record is in PostgreSQL. */
+export interface RunSummary {
+  runId: string;
+  status: AgentRun["status"];
+  stopReason: string | null;
+  output: string;
+  error: RunFailure | null;
+}
+
+export function summarize(outcome: RunOutcome): RunSummary {
+  return {
+    runId: outcome.run.id,
+    status: outcome.run.status,
+    stopReason: outcome.run.stopReason,
+    output: outcome.output,
+    error: outcome.error,
+  };
+}

@@ -1,0 +1,126 @@
+import type { Client } from "@neondatabase/serverless";
+import { and, eq, inArray } from "drizzle-orm";
+import { agentRuns, messages, toolExecutions } from "../../../db/schema";
+import { withTenant } from "../../../db/tenant";
+import type { AgentRun, Message, NewToolExecution } from "../../../db/types";
+import { ACTIVE_RUN_STATUSES } from "./prepare";
+import type { RunSpec } from "./spec";
+
+type Totals = Pick<
+  AgentRun,
+  | "inputTokens"
+  | "outputTokens"
+  | "cacheCreationInputTokens"
+  | "cacheReadInputTokens"
+  | "costMicroUsd"
+  | "modelCalls"
+  | "toolCalls"
+>;
+
+/**
+ * Where a running run writes: its messages, tool executions and final totals, each in its own
+ * short tenant transaction. A run outlives any request, so it never holds a transaction (or a
+ * row lock) across a model call.
+ */
+export class RunStore {
+  private sequence: number;
+
+  constructor(
+    private readonly client: Promise<Client>,
+    private readonly spec: Pick<RunSpec, "tenantId" | "runId" | "conversationId" | "nextSequence">,
+  ) {
+    this.sequence = spec.nextSequence;
+  }
+
+  private async tx<T>(fn: Parameters<typeof withTenant<T>>[2]): Promise<T> {
+    return withTenant(await this.client, this.spec.tenantId, fn);
+  }
+
+  async appendMessage(
+    role: Message["role"],
+    content: unknown[],
+    extra: Partial<Pick<Message, "model" | "inputTokens" | "outputTokens">> = {},
+  ): Promise<Message> {
+    const sequence = this.sequence++;
+    return this.tx(async (db) => {
+      const [row] = await db
+        .insert(messages)
+        .values({
+          tenantId: db.tenantId,
+          conversationId: this.spec.conversationId,
+          sequence,
+          role,
+          content,
+          runId: this.spec.runId,
+          ...extra,
+        })
+        .returning();
+      if (!row) throw new Error("messages insert returned no row");
+      return row;
+    });
+  }
+
+  async recordToolExecution(row: Omit<NewToolExecution, "tenantId" | "conversationId">): Promise<void> {
+    await this.tx((db) =>
+      db
+        .insert(toolExecutions)
+        .values({ ...row, tenantId: db.tenantId, conversationId: this.spec.conversationId }),
+    );
+  }
+
+  /** Marks the run waiting for a human (with the calls waiting) or running again. */
+  async setWaiting(pending: unknown[] | null): Promise<void> {
+    await this.tx((db) =>
+      db
+        .update(agentRuns)
+        .set({ status: pending ? "awaiting_approval" : "running", pendingApproval: pending })
+        .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, this.spec.runId))),
+    );
+  }
+
+  /** Moves a queued run to running (async runs, when the consumer hands them over). */
+  async markRunning(): Promise<void> {
+    await this.tx((db) =>
+      db
+        .update(agentRuns)
+        .set({ status: "running", startedAt: new Date() })
+        .where(
+          and(
+            eq(agentRuns.tenantId, db.tenantId),
+            eq(agentRuns.id, this.spec.runId),
+            eq(agentRuns.status, "queued"),
+          ),
+        ),
+    );
+  }
+
+  /**
+   * Records how the run ended. Only an unfinished run is updated, so a run that was ended
+   * elsewhere (cancelled while queued) keeps its record; that record is returned instead.
+   */
+  async finish(
+    result: { status: AgentRun["status"]; stopReason: string | null; error: string | null },
+    totals: Totals,
+  ): Promise<AgentRun> {
+    return this.tx(async (db) => {
+      const [finished] = await db
+        .update(agentRuns)
+        .set({ ...result, ...totals, pendingApproval: null, finishedAt: new Date() })
+        .where(
+          and(
+            eq(agentRuns.tenantId, db.tenantId),
+            eq(agentRuns.id, this.spec.runId),
+            inArray(agentRuns.status, [...ACTIVE_RUN_STATUSES]),
+          ),
+        )
+        .returning();
+      if (finished) return finished;
+      const [current] = await db
+        .select()
+        .from(agentRuns)
+        .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, this.spec.runId)));
+      if (!current) throw new Error(`agent run ${this.spec.runId} is gone`);
+      return current;
+    });
+  }
+}

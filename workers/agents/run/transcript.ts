@@ -1,0 +1,67 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import type { Message } from "../../../db/types";
+
+export type ContentBlock = Record<string, unknown>;
+
+/**
+ * Stored messages as the Messages API takes them: `tool` messages are user turns, and
+ * consecutive turns of one role are merged (a run stopped after a tool round ends on a user
+ * turn, and the next run starts with another).
+ */
+export function toParams(rows: Pick<Message, "role" | "content">[]): Anthropic.MessageParam[] {
+  const out: Anthropic.MessageParam[] = [];
+  for (const row of rows) appendTurn(out, row.role === "assistant" ? "assistant" : "user", row.content);
+  return out;
+}
+
+/** Adds a turn, merging it into the previous one when both have the same role. */
+export function appendTurn(out: Anthropic.MessageParam[], role: "user" | "assistant", blocks: unknown): void {
+  const content = blocks as Anthropic.ContentBlockParam[];
+  const previous = out.at(-1);
+  if (!previous || previous.role !== role) {
+    out.push({ role, content: [...content] });
+    return;
+  }
+  const before = previous.content as Anthropic.ContentBlockParam[];
+  // tool_result blocks must lead a user turn.
+  previous.content =
+    role === "user"
+      ? [
+          ...before.filter((b) => b.type === "tool_result"),
+          ...content.filter((b) => b.type === "tool_result"),
+          ...before.filter((b) => b.type !== "tool_result"),
+          ...content.filter((b) => b.type !== "tool_result"),
+        ]
+      : [...before, ...content];
+}
+
+/** A response block as a request block: only the fields the API accepts back. */
+export function toBlockParam(block: Anthropic.ContentBlock): ContentBlock {
+  switch (block.type) {
+    case "text":
+      return { type: "text", text: block.text };
+    case "tool_use":
+      return { type: "tool_use", id: block.id, name: block.name, input: block.input };
+    case "thinking":
+      return { type: "thinking", thinking: block.thinking, signature: block.signature };
+    case "redacted_thinking":
+      return { type: "redacted_thinking", data: block.data };
+    default:
+      return { ...block } as ContentBlock;
+  }
+}
+
+export function textOf(content: Anthropic.ContentBlock[]): string {
+  return content
+    .flatMap((b) => (b.type === "text" ? [b.text] : []))
+    .join("\n")
+    .trim();
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
