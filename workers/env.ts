@@ -119,6 +119,11 @@ export function parseConfig(env: Env): Config {
     const keys = [...new Set(result.error.issues.map((i) => i.path.join(".")))].join(", ");
     throw new ApiError("BAD_ENVIRONMENT", { detail: `Invalid or missing configuration: ${keys}` });
   }
+  // Outside production the local model server stands in for Anthropic; in production a missing
+  // key is a configuration error, found on the first request rather than on the first run.
+  if (result.data.ENVIRONMENT === "production" && !result.data.ANTHROPIC_API_KEY) {
+    throw new ApiError("BAD_ENVIRONMENT", { detail: "Invalid or missing configuration: ANTHROPIC_API_KEY" });
+  }
   parsed.set(env, result.data);
   return result.data;
 }

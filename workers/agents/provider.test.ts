@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../env";
 import { ApiError } from "../lib/errors";
-import { providerFor } from "./provider";
+import { providerFor, providerKind } from "./provider";
 
 describe("model provider client", () => {
   it("reaches the configured provider (here the local model server) with the real SDK", async () => {
@@ -21,5 +21,25 @@ describe("model provider client", () => {
   it("is a configuration error without a key", () => {
     const config = parseConfig({ ...env, ANTHROPIC_API_KEY: undefined } as unknown as typeof env);
     expect(() => providerFor(config)).toThrow(ApiError);
+  });
+});
+
+describe("provider configuration", () => {
+  it("refuses a production configuration without ANTHROPIC_API_KEY", () => {
+    const production = {
+      ...env,
+      ENVIRONMENT: "production",
+      ANTHROPIC_API_KEY: undefined,
+    } as unknown as typeof env;
+    expect(() => parseConfig(production)).toThrow(/ANTHROPIC_API_KEY/);
+  });
+
+  it("names who answers model calls", () => {
+    expect(providerKind({ ANTHROPIC_BASE_URL: undefined })).toBe("anthropic");
+    expect(providerKind({ ANTHROPIC_BASE_URL: "https://api.anthropic.com" })).toBe("anthropic");
+    expect(providerKind({ ANTHROPIC_BASE_URL: "http://127.0.0.1:8790" })).toBe("local");
+    expect(
+      providerKind({ ANTHROPIC_BASE_URL: "https://gateway.ai.cloudflare.com/v1/acct/gw/anthropic" }),
+    ).toBe("gateway");
   });
 });

@@ -27,3 +27,16 @@ export function providerFor(config: Pick<Config, "ANTHROPIC_API_KEY" | "ANTHROPI
   }
   return client;
 }
+
+/**
+ * Who answers model calls, as execute responses report it (`Meridian-Model-Provider`):
+ * `anthropic`, a `local` model server (development without a key) or a `gateway` (AI Gateway,
+ * a company proxy).
+ */
+export function providerKind(config: Pick<Config, "ANTHROPIC_BASE_URL">): "anthropic" | "local" | "gateway" {
+  if (!config.ANTHROPIC_BASE_URL) return "anthropic";
+  const host = new URL(config.ANTHROPIC_BASE_URL).hostname;
+  if (host === "api.anthropic.com") return "anthropic";
+  if (host === "localhost" || host === "[::1]" || host.startsWith("127.")) return "local";
+  return "gateway";
+}

@@ -32,6 +32,8 @@ describe("POST /v1/agents/{id}/execute", () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.output).toBe("Echo: Hello there");
+    // Without an Anthropic key, development and tests run against the local model server, and say so.
+    expect(res.headers.get("meridian-model-provider")).toBe("local");
     expect(res.body.error).toBeNull();
     expect(res.body.run).toMatchObject({
       agentId: agent.id,
@@ -200,6 +202,38 @@ describe("POST /v1/agents/{id}/execute", () => {
     });
     expect(next.status, JSON.stringify(next.body)).toBe(200);
     expect(next.body.run.status).toBe("succeeded");
+  });
+
+  it("caches the system prompt and the conversation: at most 4 breakpoints, and the next run reads the cache", async () => {
+    const { token } = await createTenant();
+    // Long enough to pass claude-sonnet-4-6's minimum cacheable prompt (1024 tokens).
+    const systemPrompt = `You are a careful analyst. ${"Follow the house rules precisely. ".repeat(200)}`;
+    const agent = await createAgent(token, { systemPrompt, ...calculatorAgent });
+    const scenario = await scriptModel([]);
+    const first = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
+      token,
+      headers: { "x-model-scenario": scenario },
+      body: { message: "First question" },
+    });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.run.cacheCreationInputTokens).toBeGreaterThan(0);
+    const second = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
+      token,
+      headers: { "x-model-scenario": scenario },
+      body: { message: "Second question", conversationId: first.body.conversationId },
+    });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.body.run.cacheReadInputTokens).toBeGreaterThan(0);
+
+    const requests = await modelRequests(scenario);
+    for (const request of requests) {
+      const marked = JSON.stringify(request.body).match(/"cache_control"/g) ?? [];
+      expect(marked.length).toBeGreaterThan(0);
+      expect(marked.length).toBeLessThanOrEqual(4);
+      expect(request.body.system).toEqual([
+        { type: "text", text: systemPrompt, cache_control: { type: "ephemeral" } },
+      ]);
+    }
   });
 
   it("retries a throttled provider after its retry-after and answers", async () => {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { providerFor } from "../../agents/provider";
+import { providerFor, providerKind } from "../../agents/provider";
 import { followRun, recordedFailure, runMessages, runObject } from "../../agents/run/object";
 import { type Prepared, prepareRun } from "../../agents/run/prepare";
 import { createTask, isTaskFinished, loadTask } from "../../agents/run/tasks";
@@ -113,6 +113,7 @@ export function registerExecuteAgent(app: App) {
     const caller = authorize(c, "agents:write");
     const config = c.get("config");
     providerFor(config);
+    c.header("meridian-model-provider", providerKind(config));
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const header = c.req.valid("header");
@@ -180,7 +181,11 @@ export function registerExecuteAgent(app: App) {
       });
       return new Response(events.body, {
         status: 200,
-        headers: { ...Object.fromEntries(events.headers), "x-run-id": prepared.run.id },
+        headers: {
+          ...Object.fromEntries(events.headers),
+          "x-run-id": prepared.run.id,
+          "meridian-model-provider": providerKind(config),
+        },
       }) as never;
     }
     const outcome = await object.result();
