@@ -351,6 +351,37 @@ describe("run control across tenants and limits", () => {
     expect(third.status).toBe(200);
   });
 
+  it("caps each model call at maxTokens: the answer stops with max_tokens", async () => {
+    const { token } = await createTenant();
+    const agent = await createAgent(token, { resourceLimits: { maxTokens: 5 } });
+    const scenario = await scriptModel([]);
+    const res = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
+      token,
+      headers: { "x-model-scenario": scenario },
+      body: { message: "Tell me a very long story about the sea and its ships" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.run).toMatchObject({ status: "succeeded", stopReason: "max_tokens" });
+    expect(res.body.run.outputTokens).toBeLessThanOrEqual(5);
+    expect((await modelRequests(scenario))[0]?.body).toMatchObject({ max_tokens: 5 });
+  });
+
+  it("cuts a tool's result to maxToolOutputBytes before the model sees it", async () => {
+    const { token } = await createTenant();
+    const agent = await createAgent(token, {
+      tools: [{ name: "calculator", type: "builtin" }],
+      resourceLimits: { maxToolOutputBytes: 4 },
+    });
+    const scenario = await scriptModel([addTwoAndThree]);
+    const stream = await executeStream(token, agent.id, scenario);
+    const events = await stream.rest();
+    expect(events.find((e) => e.event === "tool_call_finished")?.data).toMatchObject({ truncated: true });
+    const second = (await modelRequests(scenario))[1];
+    const result = (second?.body.messages.at(-1)?.content as { type: string; content: string }[])[0];
+    expect(result).toMatchObject({ type: "tool_result", tool_use_id: "toolu_add" });
+    expect(new TextEncoder().encode(result?.content).byteLength).toBeLessThanOrEqual(4);
+  });
+
   it("ends a run at maxExecutionSeconds with that stop reason", async () => {
     const { token } = await createTenant();
     const agent = await createAgent(token, { resourceLimits: { maxExecutionSeconds: 1 } });

@@ -4,6 +4,7 @@ import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired, expectRoles } from "../../../test/harness/authz";
 import { createTenant } from "../../../test/harness/fixtures";
 import { modelRequests, scriptModel } from "../../../test/harness/model";
+import { costMicroUsd, MODEL_CATALOG } from "../../lib/models";
 import type { ListAgentRunsResponse } from "../agent-runs/list-agent-runs";
 import type { AgentRunResponse } from "../agent-runs/schemas";
 import type { GetConversationResponse } from "../conversations/get-conversation";
@@ -48,7 +49,16 @@ describe("POST /v1/agents/{id}/execute", () => {
     });
     expect(res.body.run.inputTokens).toBeGreaterThan(0);
     expect(res.body.run.outputTokens).toBeGreaterThan(0);
-    expect(res.body.run.costMicroUsd).toBeGreaterThan(0);
+    // The cost is the price table's: claude-sonnet-4-6 at $3 in / $15 out per million tokens.
+    expect(res.body.run.costMicroUsd).toBe(
+      costMicroUsd(MODEL_CATALOG["claude-sonnet-4-6"].price, {
+        inputTokens: res.body.run.inputTokens,
+        outputTokens: res.body.run.outputTokens,
+        cacheCreationInputTokens: res.body.run.cacheCreationInputTokens,
+        cacheReadInputTokens: res.body.run.cacheReadInputTokens,
+      }),
+    );
+    expect(res.body.run.costMicroUsd).toBe(res.body.run.inputTokens * 3 + res.body.run.outputTokens * 15);
     expect(res.body.run.finishedAt).not.toBeNull();
     expect(res.body.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
 
