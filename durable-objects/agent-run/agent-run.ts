@@ -25,16 +25,6 @@ type RunMeta = Pick<
   "tenantId" | "runId" | "conversationId" | "nextSequence" | "mode" | "graceSeconds"
 >;
 
-const ZERO_TOTALS = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreationInputTokens: 0,
-  cacheReadInputTokens: 0,
-  costMicroUsd: 0,
-  modelCalls: 0,
-  toolCalls: 0,
-};
-
 interface ApprovalWait {
   pending: Map<string, PendingApproval>;
   decisions: Map<string, ApprovalDecision>;
@@ -188,10 +178,7 @@ export class AgentRun extends DurableObject<Env> {
       const detail = error instanceof Error ? error.message : String(error);
       // Best effort: the failure may be the database itself.
       await store
-        .finish(
-          { status: "failed", stopReason: "error", error: `INTERNAL: ${detail}`.slice(0, 2000) },
-          ZERO_TOTALS,
-        )
+        .finish({ status: "failed", stopReason: "error", error: `INTERNAL: ${detail}`.slice(0, 2000) })
         .catch(() => undefined);
       this.journal.append({ type: "error", code: "INTERNAL", detail: "The run failed unexpectedly." });
       this.journal.append({ type: "done", status: "failed", stopReason: "error", output: "" });
@@ -260,10 +247,11 @@ export class AgentRun extends DurableObject<Env> {
     if (!meta) return;
     const client = connect(parseConfig(this.env));
     try {
-      const run = await new RunStore(client, meta).finish(
-        { status: "failed", stopReason: "interrupted", error: "INTERNAL: the run's host restarted mid-run" },
-        ZERO_TOTALS,
-      );
+      const run = await new RunStore(client, meta).finish({
+        status: "failed",
+        stopReason: "interrupted",
+        error: "INTERNAL: the run's host restarted mid-run",
+      });
       this.journal.append({ type: "error", code: "INTERNAL", detail: "The run was interrupted." });
       this.journal.append({ type: "done", status: run.status, stopReason: run.stopReason, output: "" });
       await this.finished(summarize({ run, output: "", messages: [], error: null }));

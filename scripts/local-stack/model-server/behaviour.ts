@@ -48,6 +48,13 @@ export function validate(body: MessagesRequest): string | undefined {
     const offered = new Set(
       blocksOf(previous?.content).flatMap((b) => (b.type === "tool_use" ? [b.id] : [])),
     );
+    const answered = new Set(
+      blocksOf(message.content).flatMap((b) => (b.type === "tool_result" ? [b.tool_use_id] : [])),
+    );
+    const unanswered = [...offered].filter((id) => !answered.has(id));
+    if (unanswered.length > 0) {
+      return `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered.join(", ")}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+    }
     for (const [j, block] of blocksOf(message.content).entries()) {
       if (block.type === "tool_result" && !offered.has(block.tool_use_id)) {
         return `messages.${i}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(block.tool_use_id)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;

@@ -78,7 +78,8 @@ function usageOf(usage: Anthropic.Usage | undefined): TokenUsage {
 export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
   const { spec, store, emit, signal } = deps;
   const started = Date.now();
-  const deadline = started + spec.limits.maxExecutionSeconds * 1000;
+  // Wall time from the start, not counting time spent waiting for a human's approval.
+  let deadline = started + spec.limits.maxExecutionSeconds * 1000;
   const tools = resolveTools(spec);
   const toolParams = [...tools.values()].map(({ tool }) => toolDefinition(tool));
   const transcript = spec.transcript.map((turn) => ({ ...turn }));
@@ -172,11 +173,16 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
 
     recordUsage(deps, totals, call, response.usage);
     const content = response.content.map(toBlockParam);
-    const assistant = await store.appendMessage("assistant", content, {
-      model: response.model,
-      inputTokens: response.usage.input_tokens,
-      outputTokens: response.usage.output_tokens,
-    });
+    const assistant = await store.appendMessage(
+      "assistant",
+      content,
+      {
+        model: response.model,
+        inputTokens: response.usage.input_tokens,
+        outputTokens: response.usage.output_tokens,
+      },
+      totals,
+    );
     added.push(assistant);
     appendTurn(transcript, "assistant", content);
     output = textOf(response.content);
@@ -184,6 +190,14 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
     const calls = response.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
     if (response.stop_reason !== "tool_use" || calls.length === 0) {
       stopReason = response.stop_reason ?? "end_turn";
+      // A tool call cut off by max_tokens is never run; the conversation still gets its answer.
+      await answerUnrun(
+        store,
+        added,
+        transcript,
+        calls,
+        `the answer stopped (${stopReason}) before this call ran`,
+      );
       break;
     }
 
@@ -194,12 +208,15 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
       const pending = needApproval.map((c) => ({ toolUseId: c.id, name: c.name, input: c.input, expiresAt }));
       await store.setWaiting(pending);
       for (const p of pending) emit({ type: "approval_pending", ...p });
+      const waitStarted = Date.now();
       try {
         decisions = await deps.awaitApprovals(pending);
       } catch {
         abortStop();
+        await answerUnrun(store, added, transcript, calls, "the run stopped before this call was approved");
         break;
       }
+      deadline += Date.now() - waitStarted;
       await store.setWaiting(null);
       for (const [toolUseId, d] of decisions) emit({ type: "approval_resolved", toolUseId, ...d });
     }
@@ -247,6 +264,28 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
   if (failure) emit({ type: "error", code: failure.code, detail: failure.detail });
   emit({ type: "done", status: run.status, stopReason: run.stopReason, output });
   return { run, output, messages: added, error: failure };
+}
+
+/**
+ * Every tool_use needs a tool_result in the next turn, or the provider rejects the
+ * conversation's next request: calls a run will not make get an error result saying so.
+ */
+async function answerUnrun(
+  store: RunStore,
+  added: Message[],
+  transcript: Anthropic.MessageParam[],
+  calls: Anthropic.ToolUseBlock[],
+  why: string,
+): Promise<void> {
+  if (calls.length === 0) return;
+  const results = calls.map((call) => ({
+    type: "tool_result",
+    tool_use_id: call.id,
+    content: JSON.stringify({ error: why }),
+    is_error: true,
+  }));
+  added.push(await store.appendMessage("tool", results));
+  appendTurn(transcript, "user", results);
 }
 
 function recordUsage(deps: EngineDeps, totals: Totals, call: number, raw: Anthropic.Usage | undefined): void {

@@ -6,7 +6,7 @@ import type { AgentRun, Message, NewToolExecution } from "../../../db/types";
 import { ACTIVE_RUN_STATUSES } from "./prepare";
 import type { RunSpec } from "./spec";
 
-type Totals = Pick<
+export type Totals = Pick<
   AgentRun,
   | "inputTokens"
   | "outputTokens"
@@ -36,13 +36,24 @@ export class RunStore {
     return withTenant(await this.client, this.spec.tenantId, fn);
   }
 
+  /**
+   * Stores one message; with `totals`, the run's running totals too, in the same transaction,
+   * so a run that never finishes (its object lost) still shows what it used.
+   */
   async appendMessage(
     role: Message["role"],
     content: unknown[],
     extra: Partial<Pick<Message, "model" | "inputTokens" | "outputTokens">> = {},
+    totals?: Totals,
   ): Promise<Message> {
     const sequence = this.sequence++;
     return this.tx(async (db) => {
+      if (totals) {
+        await db
+          .update(agentRuns)
+          .set({ ...totals })
+          .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, this.spec.runId)));
+      }
       const [row] = await db
         .insert(messages)
         .values({
@@ -100,7 +111,8 @@ export class RunStore {
    */
   async finish(
     result: { status: AgentRun["status"]; stopReason: string | null; error: string | null },
-    totals: Totals,
+    /** Omitted when the run's object lost them: the totals stored so far stand. */
+    totals?: Totals,
   ): Promise<AgentRun> {
     return this.tx(async (db) => {
       const [finished] = await db

@@ -11,7 +11,36 @@ export type ContentBlock = Record<string, unknown>;
 export function toParams(rows: Pick<Message, "role" | "content">[]): Anthropic.MessageParam[] {
   const out: Anthropic.MessageParam[] = [];
   for (const row of rows) appendTurn(out, row.role === "assistant" ? "assistant" : "user", row.content);
+  answerDanglingToolUses(out);
   return out;
+}
+
+/**
+ * The provider rejects a tool_use whose tool_result is not in the next turn. Runs answer the
+ * calls they do not make, but a conversation stored before that (or cut short by a crash) can
+ * still hold one: it gets an error result, so the conversation stays usable.
+ */
+function answerDanglingToolUses(turns: Anthropic.MessageParam[]): void {
+  for (let i = 0; i < turns.length; i++) {
+    const turn = turns[i] as Anthropic.MessageParam;
+    if (turn.role !== "assistant" || typeof turn.content === "string") continue;
+    const ids = turn.content.flatMap((b) => (b.type === "tool_use" ? [b.id] : []));
+    if (ids.length === 0) continue;
+    const next = turns[i + 1];
+    const nextBlocks = next && typeof next.content !== "string" ? next.content : [];
+    const answered = new Set(nextBlocks.flatMap((b) => (b.type === "tool_result" ? [b.tool_use_id] : [])));
+    const missing = ids
+      .filter((id) => !answered.has(id))
+      .map((id) => ({
+        type: "tool_result" as const,
+        tool_use_id: id,
+        content: JSON.stringify({ error: "this call was never run" }),
+        is_error: true,
+      }));
+    if (missing.length === 0) continue;
+    if (next?.role === "user") next.content = [...missing, ...nextBlocks];
+    else turns.splice(i + 1, 0, { role: "user", content: missing });
+  }
 }
 
 /** Adds a turn, merging it into the previous one when both have the same role. */

@@ -265,6 +265,20 @@ describe("tool approvals", () => {
     expect(rest.at(-1)?.data).toMatchObject({ status: "cancelled", stopReason: "approval_expired" });
     const late = await api.post<ProblemBody>(`/v1/agent-runs/${runId}/approve`, { token, body: {} });
     expect(late.status).toBe(409);
+
+    // The call that was never run is answered, so the conversation goes on (the model server,
+    // like the API, refuses a tool_use without its tool_result).
+    const conversationId = stream.seen[0]?.data.conversationId as string;
+    const next = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
+      token,
+      headers: { "x-model-scenario": scenario },
+      body: { message: "never mind", conversationId },
+    });
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(next.body.run.status).toBe("succeeded");
+    const sent = (await modelRequests(scenario)).at(-1)?.body.messages ?? [];
+    expect(sent.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(JSON.stringify(sent[2]?.content)).toContain("before this call was approved");
   });
 
   it("refuses a decision for a run that is not waiting (409) or a call it does not have", async () => {
