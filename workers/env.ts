@@ -46,7 +46,10 @@ export const envSchema = z.object({
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-  /** Anthropic API key. Unset outside production means the local model server (dev, tests). */
+  /**
+   * Anthropic API key; required in production. `npm run dev` and the tests set it to the local
+   * model server's key, with ANTHROPIC_BASE_URL pointing at that server.
+   */
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   /** The provider's base URL: Anthropic, Cloudflare AI Gateway, a company proxy or the local model server. */
   ANTHROPIC_BASE_URL: z.string().url().optional(),

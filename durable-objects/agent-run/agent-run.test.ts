@@ -5,6 +5,7 @@ import { api } from "../../test/harness/api";
 import { createTenant } from "../../test/harness/fixtures";
 import { scriptModel } from "../../test/harness/model";
 import { openEvents } from "../../test/harness/sse";
+import { runObject } from "../../workers/agents/run/object";
 import { prepareRun } from "../../workers/agents/run/prepare";
 import { parseConfig } from "../../workers/env";
 import type { AgentRunResponse } from "../../workers/routes/agent-runs/schemas";
@@ -31,7 +32,7 @@ describe("AgentRun Durable Object", () => {
     );
     if (prepared.kind !== "new") throw new Error("expected a new run");
     const runId = prepared.run.id;
-    const stub = env.AGENT_RUN.get(env.AGENT_RUN.idFromName(runId));
+    const stub = runObject(env, prepared.run);
     expect(await stub.start(prepared.spec)).toEqual({ started: true });
     expect(await stub.start(prepared.spec)).toEqual({ started: false });
     const running = await api.get<AgentRunResponse>(`/v1/agent-runs/${runId}`, { token });
@@ -39,7 +40,7 @@ describe("AgentRun Durable Object", () => {
 
     // A crash or redeploy loses the run held in memory; the keep-alive alarm wakes the new instance.
     await abortAllDurableObjects();
-    const restarted = env.AGENT_RUN.get(env.AGENT_RUN.idFromName(runId));
+    const restarted = runObject(env, prepared.run);
     expect(await runDurableObjectAlarm(restarted)).toBe(true);
 
     const run = await api.get<AgentRunResponse>(`/v1/agent-runs/${runId}`, { token });

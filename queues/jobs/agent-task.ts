@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { connect } from "../../db/client";
 import { agentRuns, agentTasks } from "../../db/schema";
 import { withTenant } from "../../db/tenant";
@@ -6,7 +6,7 @@ import { runObject } from "../../workers/agents/run/object";
 import { ACTIVE_RUN_STATUSES, specForStoredRun } from "../../workers/agents/run/prepare";
 import type { RunSpec } from "../../workers/agents/run/spec";
 import { isTaskFinished, settleTask, type TaskInput } from "../../workers/agents/run/tasks";
-import { type Config, type Env, parseConfig } from "../../workers/env";
+import { type Env, parseConfig } from "../../workers/env";
 import { ApiError } from "../../workers/lib/errors";
 import type { Logger } from "../../workers/lib/logger";
 import type { JobMessage } from "./message";
@@ -51,14 +51,14 @@ export async function runAgentTask(env: Env, job: AgentTaskJob, logger: Logger):
     }).catch(async (error: unknown) => {
       // The agent version or the run is gone for good: retrying cannot help.
       if (error instanceof ApiError && error.code === "NOT_FOUND") {
-        await failTask(client, job, error.message);
+        await failTask(client, env, job, error.message);
         return null;
       }
       throw error;
     });
     if (!spec) return;
 
-    const object = runObject(env, spec.runId);
+    const object = runObject(env, { tenantId: spec.tenantId, id: spec.runId });
     await object.start(spec);
     const summary = await object.result();
     if (!summary) throw new Error(`run ${spec.runId} did not report a result`);
@@ -98,29 +98,61 @@ async function recordAttemptError(
   );
 }
 
+/**
+ * Ends a task that cannot be carried out: its run (if still unfinished) fails with `detail`,
+ * and the task settles from it like any other, completion webhook included.
+ */
 async function failTask(
   client: Awaited<ReturnType<typeof connect>>,
+  env: Env,
   job: AgentTaskJob,
   detail: string,
 ): Promise<boolean> {
   return withTenant(client, job.tenantId, async (db) => {
     const [task] = await db
-      .update(agentTasks)
-      .set({ status: "failed", error: detail.slice(0, 2000), finishedAt: new Date() })
-      .where(and(eq(agentTasks.tenantId, db.tenantId), eq(agentTasks.id, job.taskId)))
-      .returning();
-    if (task?.runId) {
+      .select()
+      .from(agentTasks)
+      .where(and(eq(agentTasks.tenantId, db.tenantId), eq(agentTasks.id, job.taskId)));
+    if (!task || isTaskFinished(task)) return false;
+    const error = `INTERNAL: ${detail}`.slice(0, 2000);
+    const [run] = task.runId
+      ? await db
+          .update(agentRuns)
+          .set({
+            status: "failed",
+            stopReason: "error",
+            error,
+            pendingApproval: null,
+            finishedAt: new Date(),
+          })
+          .where(
+            and(
+              eq(agentRuns.tenantId, db.tenantId),
+              eq(agentRuns.id, task.runId),
+              inArray(agentRuns.status, [...ACTIVE_RUN_STATUSES]),
+            ),
+          )
+          .returning()
+      : [];
+    const ended =
+      run ??
+      (task.runId
+        ? (
+            await db
+              .select()
+              .from(agentRuns)
+              .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, task.runId)))
+          )[0]
+        : undefined);
+    if (ended) {
+      await settleTask(db, env.JOBS, parseConfig(env), task, ended);
+    } else {
       await db
-        .update(agentRuns)
-        .set({
-          status: "failed",
-          stopReason: "error",
-          error: `INTERNAL: ${detail}`.slice(0, 2000),
-          finishedAt: new Date(),
-        })
-        .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, task.runId)));
+        .update(agentTasks)
+        .set({ status: "failed", error, finishedAt: new Date() })
+        .where(and(eq(agentTasks.tenantId, db.tenantId), eq(agentTasks.id, task.id)));
     }
-    return task !== undefined;
+    return true;
   });
 }
 
@@ -128,8 +160,8 @@ async function failTask(
  * A task whose message exhausted its retries: marked failed (its last error kept), as is its
  * run if that never finished. Called by the dead-letter consumer.
  */
-export async function failDeadAgentTask(config: Config, job: AgentTaskJob): Promise<boolean> {
-  const client = await connect(config);
+export async function failDeadAgentTask(env: Env, job: AgentTaskJob): Promise<boolean> {
+  const client = await connect(parseConfig(env));
   try {
     const finished = await withTenant(client, job.tenantId, async (db) => {
       const [task] = await db
@@ -140,7 +172,12 @@ export async function failDeadAgentTask(config: Config, job: AgentTaskJob): Prom
     });
     if (!finished) return false;
     const last = finished.error ? `; last error: ${finished.error}` : "";
-    return await failTask(client, job, `the task kept failing and was moved to the dead-letter queue${last}`);
+    return await failTask(
+      client,
+      env,
+      job,
+      `the task kept failing and was moved to the dead-letter queue${last}`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

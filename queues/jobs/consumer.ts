@@ -22,7 +22,7 @@ export function retryDelaySeconds(attempts: number): number {
 export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const config = parseConfig(env);
   const logger = newLogger(config.LOG_LEVEL, { queue: batch.queue });
-  if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, config, logger);
+  if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, env, config, logger);
 
   // Each message on its own and at the same time: an agent task can take minutes, and must not
   // hold up the rest of its batch.

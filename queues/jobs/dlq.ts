@@ -1,4 +1,4 @@
-import type { Config } from "../../workers/env";
+import type { Config, Env } from "../../workers/env";
 import type { Logger } from "../../workers/lib/logger";
 import { failDeadAgentTask } from "./agent-task";
 import { jobMessage } from "./message";
@@ -12,6 +12,7 @@ import { failWebhookDelivery } from "./webhook-delivery";
  */
 export async function handleDeadJobs(
   batch: MessageBatch<unknown>,
+  env: Env,
   config: Config,
   logger: Logger,
 ): Promise<void> {
@@ -20,7 +21,7 @@ export async function handleDeadJobs(
     const parsed = jobMessage.safeParse(message.body);
     if (parsed.success && parsed.data.type === "agent_task") {
       try {
-        const marked = await failDeadAgentTask(config, parsed.data);
+        const marked = await failDeadAgentTask(env, parsed.data);
         logger.warn("agent task failed for good", { taskId: parsed.data.taskId, marked });
       } catch (error) {
         logger.error("could not mark the agent task failed", {

@@ -1,11 +1,12 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { agentRuns, agentTasks } from "../../../db/schema";
+import { agentRuns } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import type { AgentRun } from "../../../db/types";
-import type { Env } from "../../env";
+import { type Env, parseConfig } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { runObject } from "./object";
 import { ACTIVE_RUN_STATUSES } from "./prepare";
+import { isTaskFinished, loadTask, settleTask } from "./tasks";
 
 /**
  * Cancels a run: a run executing in its Durable Object is stopped there (it winds down and
@@ -23,7 +24,7 @@ export async function cancelRun(
   if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
     throw new ApiError("CONFLICT", { detail: `Run ${run.id} already ended (${run.status}).` });
   }
-  if ((await runObject(env, run.id).cancel()) === "cancelling") return { state: "stopping", run };
+  if ((await runObject(env, run).cancel()) === "cancelling") return { state: "stopping", run };
 
   const [ended] = await db
     .update(agentRuns)
@@ -36,23 +37,16 @@ export async function cancelRun(
       ),
     )
     .returning();
-  if (run.taskId) {
-    await db
-      .update(agentTasks)
-      .set({ status: "cancelled", finishedAt: new Date() })
-      .where(
-        and(
-          eq(agentTasks.tenantId, db.tenantId),
-          eq(agentTasks.id, run.taskId),
-          inArray(agentTasks.status, ["pending", "running"]),
-        ),
-      );
-  }
   const [current] = ended
     ? [ended]
     : await db
         .select()
         .from(agentRuns)
         .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, run.id)));
-  return { state: "cancelled", run: current ?? run };
+  const finalRun = current ?? run;
+  if (finalRun.taskId && finalRun.status === "cancelled") {
+    const task = await loadTask(db, finalRun.taskId);
+    if (!isTaskFinished(task)) await settleTask(db, env.JOBS, parseConfig(env), task, finalRun);
+  }
+  return { state: "cancelled", run: finalRun };
 }

@@ -16,10 +16,13 @@ export function providerFailure(error: unknown): RunFailure {
     return { code: "BAD_GATEWAY", detail: `The model provider failed: ${message}`.slice(0, 1000) };
   }
   const status = error.status;
+  // The SDK's message repeats the status and the raw body; the API's own message reads better.
+  const body = error.error as { error?: { message?: unknown } } | undefined;
+  const message = typeof body?.error?.message === "string" ? body.error.message : error.message;
   const code: ErrorCode = status === 529 ? "UNAVAILABLE" : status === 400 ? "UNPROCESSABLE" : "BAD_GATEWAY";
   const detail =
     status === undefined
-      ? `The model provider failed: ${error.message}`
-      : `The model provider answered ${status}: ${error.message}`;
+      ? `The model provider failed: ${message}`
+      : `The model provider answered ${status}: ${message}`;
   return { code, detail: detail.slice(0, 1000) };
 }

@@ -3,12 +3,17 @@ import { messages } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import type { AgentRun, Message } from "../../../db/types";
 import type { Env } from "../../env";
-import { errorCode } from "../../lib/errors";
+import { ApiError, errorCode } from "../../lib/errors";
+import { ACTIVE_RUN_STATUSES } from "./prepare";
 import type { RunFailure } from "./spec";
 
-/** The Durable Object that executes run `runId` (one per run, addressed by its id). */
-export function runObject(env: Env, runId: string) {
-  return env.AGENT_RUN.get(env.AGENT_RUN.idFromName(runId));
+/**
+ * The Durable Object that executes a run: one per run, named `<tenant>:<run>` like every key
+ * Meridian keeps outside PostgreSQL. Callers have loaded the run through the tenant's
+ * transaction first, so another tenant's run is a 404 before any object is reached.
+ */
+export function runObject(env: Env, run: Pick<AgentRun, "tenantId" | "id">) {
+  return env.AGENT_RUN.get(env.AGENT_RUN.idFromName(`${run.tenantId}:${run.id}`));
 }
 
 /** The messages a run wrote, the user's first, in sequence order. */
@@ -31,26 +36,32 @@ export function recordedFailure(run: AgentRun): RunFailure | null {
 }
 
 /**
- * The run's events for a client: the object's SSE stream after `lastEventId`, passed through
+ * The run's events for a client: the object's SSE stream after `lastEventId` (410 GONE when a
+ * finished run's events have expired), passed through
  * a stream of the Worker's own whose cancel (the client went away) is reported to the object,
  * so the grace period starts even when the closed connection does not reach it.
  */
 export async function followRun(
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
-  runId: string,
-  opts: { lastEventId: string; runEnded: boolean },
+  run: Pick<AgentRun, "tenantId" | "id" | "status">,
+  opts: { lastEventId: string },
 ): Promise<Response> {
-  const object = runObject(env, runId);
+  const object = runObject(env, run);
+  const ended = !(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status);
   const listenerId = crypto.randomUUID();
   const events = await object.fetch("https://agent-run/events", {
     headers: {
       "last-event-id": opts.lastEventId,
       "x-listener-id": listenerId,
-      "x-run-ended": opts.runEnded ? "1" : "0",
+      "x-run-ended": ended ? "1" : "0",
     },
   });
-  if (!events.ok || !events.body) return events;
+  if (events.status === 404) {
+    await events.body?.cancel();
+    throw new ApiError("GONE", { detail: `The events of run ${run.id} are no longer kept.` });
+  }
+  if (!events.body) throw new Error(`run ${run.id}: the event stream has no body`);
   const reader = events.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {

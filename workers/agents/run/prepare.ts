@@ -5,7 +5,7 @@ import type { Agent, AgentRun, Message } from "../../../db/types";
 import type { Config } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { effectiveLimits, type Limits, type PartialLimits } from "../../lib/limits";
-import { modelSpec, priceTable } from "../../lib/models";
+import { allowedModels, modelSpec, priceTable } from "../../lib/models";
 import { loadAgent } from "../../routes/agents/load";
 import { loadConversation } from "../../routes/conversations/load";
 import type { RunSpec, RunTool } from "./spec";
@@ -46,9 +46,13 @@ export type Prepared =
  *   the agent at once).
  */
 export async function prepareRun(db: TenantDb, config: Config, input: PrepareInput): Promise<Prepared> {
-  if (input.idempotencyKey) {
+  if (input.idempotencyKey && input.createdBy) {
+    // Duplicates wait here for the first to commit, then find its run.
+    await db.execute(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`agent-run-key:${input.createdBy}:${input.idempotencyKey}`}, 0))`,
+    );
     const existing = await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey);
-    if (existing) return checkSameRequest(existing, input);
+    if (existing) return checkSameRequest(db, existing, input);
   }
   const agent = await loadAgent(db, input.agentId);
   const limits = await limitsFor(db, agent);
@@ -79,7 +83,7 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
       ? await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey)
       : undefined;
     if (!existing) throw new Error("agent_runs insert returned no row");
-    return checkSameRequest(existing, input);
+    return checkSameRequest(db, existing, input);
   }
   const sequence = (history.at(-1)?.sequence ?? 0) + 1;
   const [userMessage] = await db
@@ -153,7 +157,11 @@ function buildSpec(
     model: definition.model,
     systemPrompt: definition.systemPrompt,
     tools: runTools(definition),
-    limits: parts.limits,
+    // Never ask for more output than the model can give.
+    limits: {
+      ...parts.limits,
+      maxTokens: Math.min(parts.limits.maxTokens, model?.maxOutputTokens ?? Number.POSITIVE_INFINITY),
+    },
     price: priceTable(config.MODEL_PRICES)[definition.model] ?? null,
     contextWindow: model?.contextWindow ?? 200_000,
     minCacheableTokens: model?.minCacheableTokens ?? 1024,
@@ -166,15 +174,27 @@ function buildSpec(
   };
 }
 
-/** The agent's limits: its own overrides, then the tenant's defaults, capped by the tenant's ceiling. */
+/**
+ * The agent's limits: its own overrides, then the tenant's defaults, capped by the tenant's
+ * ceiling. Also re-checks the tenant's model allow-list, which may have narrowed since the
+ * agent was saved.
+ *
+ * @throws ApiError UNPROCESSABLE when the agent's model is no longer allowed.
+ */
 export async function limitsFor(
   db: TenantDb,
-  definition: Pick<Definition, "resourceLimits">,
+  definition: Pick<Definition, "resourceLimits" | "model">,
 ): Promise<Limits> {
   const [tenant] = await db
     .select({ settings: tenants.settings, limits: tenants.limits })
     .from(tenants)
     .where(eq(tenants.id, db.tenantId));
+  if (!allowedModels(tenant?.settings.allowedModels).includes(definition.model)) {
+    throw new ApiError("UNPROCESSABLE", {
+      detail: `The agent's model ${definition.model} is no longer allowed for this tenant; update the agent.`,
+      errors: [{ path: "model", message: "not allowed" }],
+    });
+  }
   return effectiveLimits({
     ceiling: tenant?.limits as PartialLimits | undefined,
     defaults: tenant?.settings.defaultLimits as PartialLimits | undefined,
@@ -193,8 +213,8 @@ function runTools(definition: Definition): RunTool[] {
 
 /**
  * Serialises run starts per agent with a transaction-scoped advisory lock, then counts the
- * agent's unfinished runs. Runs untouched for an hour are not counted, so a run whose object
- * was lost cannot hold a slot forever.
+ * agent's unfinished runs. Running runs untouched for an hour are not counted, so a run whose
+ * object was lost cannot hold a slot forever.
  */
 async function claimConcurrencySlot(db: TenantDb, agentId: string, limits: Limits): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`agent-runs:${agentId}`}, 0))`);
@@ -206,7 +226,8 @@ async function claimConcurrencySlot(db: TenantDb, agentId: string, limits: Limit
         eq(agentRuns.tenantId, db.tenantId),
         eq(agentRuns.agentId, agentId),
         inArray(agentRuns.status, [...ACTIVE_RUN_STATUSES]),
-        sql`${agentRuns.updatedAt} > now() - interval '1 hour'`,
+        // A run waiting for a human holds its slot for as long as the approval may take.
+        sql`(${agentRuns.status} = 'awaiting_approval' or ${agentRuns.updatedAt} > now() - interval '1 hour')`,
       ),
     );
   if ((row?.active ?? 0) >= limits.maxConcurrentExecutions) {
@@ -299,12 +320,25 @@ async function runByIdempotencyKey(
   return run;
 }
 
-/** A key reused for another agent or mode is the caller's mistake, not a replay. */
-function checkSameRequest(run: AgentRun, input: PrepareInput): Prepared {
-  if (run.agentId !== input.agentId || run.mode !== input.mode) {
-    throw new ApiError("UNPROCESSABLE", {
+/**
+ * A key reused for another request (agent, mode, conversation or message) is the caller's
+ * mistake, not a replay.
+ *
+ * @throws ApiError IDEMPOTENCY_KEY_REUSED
+ */
+async function checkSameRequest(db: TenantDb, run: AgentRun, input: PrepareInput): Promise<Prepared> {
+  const [first] = await db
+    .select({ content: messages.content })
+    .from(messages)
+    .where(and(eq(messages.tenantId, db.tenantId), eq(messages.runId, run.id), eq(messages.role, "user")))
+    .orderBy(asc(messages.sequence))
+    .limit(1);
+  const blocks = (first?.content ?? []) as { type?: string; text?: string }[];
+  const sameMessage = blocks.length === 1 && blocks[0]?.type === "text" && blocks[0].text === input.message;
+  const sameConversation = input.conversationId === undefined || input.conversationId === run.conversationId;
+  if (run.agentId !== input.agentId || run.mode !== input.mode || !sameMessage || !sameConversation) {
+    throw new ApiError("IDEMPOTENCY_KEY_REUSED", {
       detail: "This Idempotency-Key was used for a different request.",
-      errors: [{ path: "header.idempotency-key", message: "reused for a different request" }],
     });
   }
   return { kind: "existing", run };

@@ -45,7 +45,10 @@ export async function executeTool(
     const text = typeof value === "string" ? value : JSON.stringify(value);
     const bytes = new TextEncoder().encode(text);
     const truncated = bytes.byteLength > ctx.maxOutputBytes;
-    const content = truncated ? new TextDecoder().decode(bytes.slice(0, ctx.maxOutputBytes)) : text;
+    let cut = ctx.maxOutputBytes;
+    // Cut on a character boundary: never inside a UTF-8 sequence (its continuation bytes are 10xxxxxx).
+    while (truncated && cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+    const content = truncated ? new TextDecoder().decode(bytes.slice(0, cut)) : text;
     return { status, content, truncated, durationMs: Date.now() - started };
   };
   const parsed = tool.input.safeParse(rawInput);

@@ -67,7 +67,7 @@ async function decide(
       detail: `Run ${run.id} is not waiting for an approval (${run.status}).`,
     });
   }
-  const result = await runObject(c.env, run.id).decide(input?.toolUseId, {
+  const result = await runObject(c.env, run).decide(input?.toolUseId, {
     decision,
     reason: input?.reason ?? null,
   });

@@ -391,7 +391,8 @@ describe("run control across tenants and limits", () => {
     const events = await stream.rest();
     expect(events.find((e) => e.event === "tool_call_finished")?.data).toMatchObject({ truncated: true });
     const second = (await modelRequests(scenario))[1];
-    const result = (second?.body.messages.at(-1)?.content as { type: string; content: string }[])[0];
+    const blocks = (second?.body.messages.at(-1)?.content ?? []) as { type: string; content: string }[];
+    const result = blocks[0];
     expect(result).toMatchObject({ type: "tool_result", tool_use_id: "toolu_add" });
     expect(new TextEncoder().encode(result?.content).byteLength).toBeLessThanOrEqual(4);
   });
@@ -425,11 +426,17 @@ describe("run control across tenants and limits", () => {
     expect(second.body.run.id).toBe(first.body.run.id);
     expect(second.body.messages.map((m) => m.id)).toEqual(first.body.messages.map((m) => m.id));
     expect(await modelRequests(scenario)).toHaveLength(1);
-    const other = await api.post<ProblemBody>(`/v1/agents/${agent.id}/execute`, {
-      token,
-      headers: { "idempotency-key": "k1" },
-      body: { message: "once", stream: true },
-    });
-    expect(other.status).toBe(422);
+    for (const body of [{ message: "once", stream: true }, { message: "twice" }]) {
+      const other = await api.post<ProblemBody>(`/v1/agents/${agent.id}/execute`, {
+        token,
+        headers: { "idempotency-key": "k1" },
+        body,
+      });
+      expect(other.status, JSON.stringify(body)).toBe(422);
+      expect(other.body.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    }
+    // Neither duplicate left an empty conversation behind.
+    const conversations = await api.get<{ data: unknown[] }>("/v1/conversations", { token });
+    expect(conversations.body.data).toHaveLength(1);
   });
 });

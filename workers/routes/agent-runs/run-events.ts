@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { followRun } from "../../agents/run/object";
-import { ACTIVE_RUN_STATUSES } from "../../agents/run/prepare";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
-import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
 import { loadRun } from "./load";
@@ -48,14 +46,9 @@ export function registerRunEvents(app: App) {
   app.openapi(route, async (c) => {
     authorize(c, "agents:read");
     const run = await loadRun(c.get("db"), c.req.valid("param").id);
-    const events = await followRun(c.env, c.executionCtx, run.id, {
+    const events = await followRun(c.env, c.executionCtx, run, {
       lastEventId: c.req.valid("header")["last-event-id"] ?? "0",
-      runEnded: !ACTIVE_RUN_STATUSES.includes(run.status as never),
     });
-    if (events.status === 404) {
-      await events.body?.cancel();
-      throw new ApiError("GONE", { detail: `The events of run ${run.id} are no longer kept.` });
-    }
     return events as never;
   });
 }

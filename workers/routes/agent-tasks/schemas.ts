@@ -24,7 +24,9 @@ export const agentTaskSchema = z
       .nullable()
       .openapi({ description: "The failure, or the last attempt's error while retrying." }),
     attempts: z.number().int().openapi({ description: "Deliveries of the task's queue message so far." }),
-    callbackUrl: z.string().nullable(),
+    callbackUrl: z.string().nullable().openapi({
+      description: "Where the completion webhook goes, without its query string (which may carry a token).",
+    }),
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
     createdAt: timestamp,
@@ -45,9 +47,14 @@ export function toAgentTaskResponse(row: AgentTask): AgentTaskResponse {
     output: row.output ?? null,
     error: row.error,
     attempts: row.attempts,
-    callbackUrl: row.callbackUrl,
+    callbackUrl: row.callbackUrl ? withoutQuery(row.callbackUrl) : null,
     startedAt: row.startedAt ? iso(row.startedAt) : null,
     finishedAt: row.finishedAt ? iso(row.finishedAt) : null,
     createdAt: iso(row.createdAt),
   };
+}
+
+function withoutQuery(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
 }

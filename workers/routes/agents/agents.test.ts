@@ -85,6 +85,27 @@ describe("agents", () => {
     expect(bad.status).toBe(400);
   });
 
+  it("refuses a built-in tool that does not exist with 422, and accepts ones resolved at run time", async () => {
+    const { token } = await createTenant();
+    const bad = await api.post<ProblemBody>("/v1/agents", {
+      token,
+      body: { ...definition, tools: [{ name: "teleport", type: "builtin" }] },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors?.map((e) => e.path)).toEqual(["tools.0.name"]);
+    const ok = await api.post("/v1/agents", {
+      token,
+      body: {
+        ...definition,
+        tools: [
+          { name: "calculator", type: "builtin" },
+          { name: "search_docs", type: "knowledge_base" },
+        ],
+      },
+    });
+    expect(ok.status).toBe(201);
+  });
+
   it("refuses a model or limits the tenant does not allow with 422", async () => {
     const { token } = await createTenant({
       limits: { maxTokens: 10_000 },

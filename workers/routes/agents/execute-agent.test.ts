@@ -214,6 +214,24 @@ describe("POST /v1/agents/{id}/execute", () => {
     expect(next.body.run.status).toBe("succeeded");
   });
 
+  it("refuses to run an agent whose model the tenant no longer allows (422), and stores nothing", async () => {
+    const { token } = await createTenant();
+    const agent = await createAgent(token);
+    const narrowed = await api.patch("/v1/tenant", {
+      token,
+      body: { settings: { allowedModels: ["claude-haiku-4-5"] } },
+    });
+    expect(narrowed.status).toBe(200);
+    const res = await api.post<ProblemBody>(`/v1/agents/${agent.id}/execute`, {
+      token,
+      body: { message: "hi" },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors?.map((e) => e.path)).toEqual(["model"]);
+    const runs = await api.get<ListAgentRunsResponse>("/v1/agent-runs", { token });
+    expect(runs.body.data).toEqual([]);
+  });
+
   it("caches the system prompt and the conversation: at most 4 breakpoints, and the next run reads the cache", async () => {
     const { token } = await createTenant();
     // Long enough to pass claude-sonnet-4-6's minimum cacheable prompt (1024 tokens).

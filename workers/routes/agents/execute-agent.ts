@@ -11,7 +11,6 @@ import { checkOutboundUrl } from "../../lib/outbound-fetch";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
 import { webhookPolicy } from "../../lib/webhooks";
-import { idempotencyHeaders } from "../../middleware/idempotency";
 import { tenantTransaction } from "../../middleware/tenant-db";
 import { loadRun } from "../agent-runs/load";
 import { agentRunSchema, toAgentRunResponse } from "../agent-runs/schemas";
@@ -45,7 +44,20 @@ const body = z
   })
   .openapi("ExecuteAgentRequest");
 
-const headers = idempotencyHeaders.extend({
+const headers = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/)
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Makes a retry safe: a request with the same key (from the same user or API key) attaches to the run " +
+        "the first one started instead of starting another: the same answer, or the same event stream from " +
+        "the start. The key stays bound to that run; reusing it for another message, agent, conversation or " +
+        "mode is 422 IDEMPOTENCY_KEY_REUSED.",
+      example: "7f9c2ba4-e88f-4c6b-9b1a-0c2d3e4f5a6b",
+    }),
   "x-model-scenario": z.string().max(200).optional().openapi({
     description:
       "Test deployments only (ignored in production): forwarded to the model provider so a local model server can script its answers.",
@@ -84,7 +96,7 @@ const route = createRoute({
     "`GET /v1/agent-runs/{id}/events` resumes with `Last-Event-ID`; otherwise the request waits and " +
     "returns the finished run.\n\n" +
     "A model provider failure after the run has started is answered **200** with `run.status: failed` " +
-    "and `error` (`BAD_GATEWAY`, `UNAVAILABLE` for an overloaded provider, `GATEWAY_TIMEOUT`, or " +
+    "and `error` (`BAD_GATEWAY`, or `UNAVAILABLE` for an overloaded provider, or " +
     "`UNPROCESSABLE` when the provider rejected the agent's request), so the messages stored before it " +
     "stay readable. With `Idempotency-Key`, a retried request attaches to the run the first one " +
     "started instead of starting another. 409 when the conversation has a run in progress; 429 when " +
@@ -104,7 +116,11 @@ const route = createRoute({
         "text/event-stream": { schema: z.string().openapi({ description: "See docs/agents.md#events." }) },
       },
     },
-    ...problemResponses(400, 401, 403, 404, 409, 413, 422, 429, 500),
+    202: {
+      description: "With `async: true`: the queued agent task; follow it at `GET /v1/agent-tasks/{id}`.",
+      content: { "application/json": { schema: agentTaskSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 409, 410, 413, 422, 429, 500),
   },
 });
 
@@ -121,6 +137,10 @@ export function registerExecuteAgent(app: App) {
     const stream = input.stream ?? header.accept?.includes("text/event-stream") ?? false;
     const mode = input.async ? "async" : stream ? "stream" : "sync";
 
+    const providerHeaders: Record<string, string> =
+      scenario && config.ENVIRONMENT !== "production" ? { "x-model-scenario": scenario } : {};
+    if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, webhookPolicy(config));
+
     // Committed before the run's object starts writing to these rows.
     const prepared = await tenantTransaction(c, async (db) => {
       const result = await prepareRun(db, config, {
@@ -130,24 +150,8 @@ export function registerExecuteAgent(app: App) {
         mode,
         createdBy: caller.kind === "user" ? caller.userId : caller.kind === "api_key" ? caller.keyId : null,
         idempotencyKey: header["idempotency-key"],
-        ...(scenario && config.ENVIRONMENT !== "production"
-          ? { providerHeaders: { "x-model-scenario": scenario } }
-          : {}),
+        providerHeaders,
       });
-      if (mode === "async") {
-        if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, webhookPolicy(config));
-        const task =
-          result.kind === "new"
-            ? await createTask(db, result.run, {
-                message: input.message,
-                callbackUrl: input.callbackUrl,
-                ...(scenario && config.ENVIRONMENT !== "production"
-                  ? { providerHeaders: { "x-model-scenario": scenario } }
-                  : {}),
-              })
-            : await loadTask(db, result.run.taskId ?? "");
-        return { ...result, task };
-      }
       if (result.kind === "new") {
         await audit(c, {
           action: "agent.execute",
@@ -156,7 +160,16 @@ export function registerExecuteAgent(app: App) {
           changes: { agentId: id, conversationId: result.run.conversationId, mode: result.run.mode },
         });
       }
-      return { ...result, task: undefined };
+      if (mode !== "async") return { ...result, task: undefined };
+      const task =
+        result.kind === "new"
+          ? await createTask(db, result.run, {
+              message: input.message,
+              callbackUrl: input.callbackUrl,
+              providerHeaders,
+            })
+          : await loadTask(db, result.run.taskId ?? "");
+      return { ...result, task };
     });
 
     if (prepared.task) {
@@ -172,18 +185,16 @@ export function registerExecuteAgent(app: App) {
       return c.json(toAgentTaskResponse(prepared.task), 202);
     }
 
-    const object = runObject(c.env, prepared.run.id);
+    const { run } = prepared;
+    const object = runObject(c.env, run);
     if (prepared.kind === "new") await object.start(prepared.spec);
     if (stream) {
-      const events = await followRun(c.env, c.executionCtx, prepared.run.id, {
-        lastEventId: "0",
-        runEnded: false,
-      });
+      const events = await followRun(c.env, c.executionCtx, run, { lastEventId: "0" });
       return new Response(events.body, {
         status: 200,
         headers: {
           ...Object.fromEntries(events.headers),
-          "x-run-id": prepared.run.id,
+          "x-run-id": run.id,
           "meridian-model-provider": providerKind(config),
         },
       }) as never;
