@@ -65,3 +65,4 @@ export type AgentTask = typeof schema.agentTasks.$inferSelect;
 export type NewAgentTask = typeof schema.agentTasks.$inferInsert;
 export type AgentMessage = typeof schema.agentMessages.$inferSelect;
 export type NewAgentMessage = typeof schema.agentMessages.$inferInsert;
+export type McpFile = typeof schema.mcpFiles.$inferSelect;

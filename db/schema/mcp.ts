@@ -17,6 +17,8 @@ export const MCP_TRANSPORTS = ["streamable_http", "sse"] as const;
 export const MCP_SERVER_STATUSES = ["active", "disabled"] as const;
 export const MCP_HEALTH_STATUSES = ["unknown", "healthy", "degraded", "unreachable"] as const;
 export const MCP_EXECUTION_STATUSES = ["pending", "running", "succeeded", "failed"] as const;
+export const MCP_TOOL_SOURCES = ["builtin", "remote"] as const;
+export const MCP_FILE_KINDS = ["file", "directory"] as const;
 
 /** A tool as the server's `tools/list` described it. */
 export interface DiscoveredTool {
@@ -117,8 +119,16 @@ export const mcpToolExecutions = pgTable(
   {
     ...id,
     ...tenantId,
-    serverId: uuid("server_id").notNull(),
+    /** The registered server for a remote tool; null for a built-in server's tool. */
+    serverId: uuid("server_id"),
+    source: text("source", { enum: MCP_TOOL_SOURCES }).notNull().default("remote"),
+    /** The built-in server's name, or the remote server's name when it was called. */
+    serverName: text("server_name").notNull().default(""),
     toolName: text("tool_name").notNull(),
+    /** The agent run that made the call, when an agent did. */
+    runId: uuid("run_id"),
+    inputBytes: integer("input_bytes"),
+    outputBytes: integer("output_bytes"),
     input: jsonb("input"),
     output: jsonb("output"),
     error: text("error"),
@@ -133,11 +143,37 @@ export const mcpToolExecutions = pgTable(
     tenantKey("mcp_tool_executions", t),
     index("mcp_tool_executions_tenant_id_server_id_id_idx").on(t.tenantId, t.serverId, t.id),
     oneOf("mcp_tool_executions_status_check", t.status, MCP_EXECUTION_STATUSES),
+    oneOf("mcp_tool_executions_source_check", t.source, MCP_TOOL_SOURCES),
+    index("mcp_tool_executions_tenant_id_server_name_id_idx").on(t.tenantId, t.serverName, t.id),
     foreignKey({
       name: "mcp_tool_executions_server_fk",
       columns: [t.tenantId, t.serverId],
       foreignColumns: [mcpServers.tenantId, mcpServers.id],
     }).onDelete("cascade"),
+    ...tenantPolicies(),
+  ],
+);
+
+/**
+ * The built-in filesystem server's per-tenant store: one row per file or directory, keyed by
+ * its normalised absolute path (`/reports/q3.md`). Content is UTF-8 text; sizes are checked
+ * against the server's limits before a write.
+ */
+export const mcpFiles = pgTable(
+  "mcp_files",
+  {
+    ...id,
+    ...tenantId,
+    path: text("path").notNull(),
+    kind: text("kind", { enum: MCP_FILE_KINDS }).notNull(),
+    content: text("content"),
+    sizeBytes: integer("size_bytes").notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [
+    tenantKey("mcp_files", t),
+    unique("mcp_files_tenant_id_path_key").on(t.tenantId, t.path),
+    oneOf("mcp_files_kind_check", t.kind, MCP_FILE_KINDS),
     ...tenantPolicies(),
   ],
 );
