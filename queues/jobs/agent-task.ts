@@ -49,8 +49,8 @@ export async function runAgentTask(env: Env, job: AgentTaskJob, logger: Logger):
       const input = task.input as TaskInput;
       return specForStoredRun(db, config, run, input.providerHeaders ?? {});
     }).catch(async (error: unknown) => {
-      // The agent version or the run is gone for good: retrying cannot help.
-      if (error instanceof ApiError && error.code === "NOT_FOUND") {
+      // The agent version is gone or its model no longer allowed: retrying cannot help.
+      if (error instanceof ApiError && (error.code === "NOT_FOUND" || error.code === "UNPROCESSABLE")) {
         await failTask(client, env, job, error.message);
         return null;
       }

@@ -4,13 +4,11 @@ import type { RunFailure } from "./spec";
 
 /**
  * How a provider error is reported once retries are spent: overload (529) is UNAVAILABLE, a
- * timeout GATEWAY_TIMEOUT, a 400 (the request the agent's definition produced was rejected)
- * UNPROCESSABLE, and other throttling, server and network errors BAD_GATEWAY.
+ * 400 (the request the agent's definition produced was rejected) UNPROCESSABLE, and other
+ * throttling, server and network errors BAD_GATEWAY. (A timeout is not a failure: the run's
+ * time ran out, and the engine ends it with `max_execution_time`.)
  */
 export function providerFailure(error: unknown): RunFailure {
-  if (error instanceof Anthropic.APIConnectionTimeoutError) {
-    return { code: "GATEWAY_TIMEOUT", detail: "The model provider did not answer in time." };
-  }
   if (!(error instanceof Anthropic.APIError)) {
     const message = error instanceof Error ? error.message : String(error);
     return { code: "BAD_GATEWAY", detail: `The model provider failed: ${message}`.slice(0, 1000) };
