@@ -16,6 +16,7 @@ export default defineConfig({
     include: ["**/*.test.ts"],
     exclude: ["node_modules/**", ".wrangler/**"],
     globalSetup: ["./test/harness/global-setup.ts"],
+    setupFiles: ["./test/harness/warm-up.ts"],
     reporters: ["default", "./test/harness/summary-reporter.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,

@@ -73,6 +73,12 @@ export async function purgeSoftDeleted(
   return rows.map((row) => ({ table: String(row.table_name), purged: Number(row.purged) }));
 }
 
+/** Tenants with an active remote MCP server, for the scheduled health check (ids only). */
+export async function listMcpHealthTenants(client: Client, limit = 10_000): Promise<string[]> {
+  const { rows } = await client.query("select tenant_id from meridian_mcp_health_tenants($1)", [limit]);
+  return rows.map((row) => String(row.tenant_id));
+}
+
 export interface SessionRecord {
   sessionId: string;
   tenantId: string;

@@ -16,6 +16,13 @@ export const envSchema = z.object({
    * unset means the Neon driver talks to Neon's own proxy.
    */
   NEON_WS_PROXY: z.string().min(1).optional(),
+  /**
+   * PostgreSQL URL the built-in `database` MCP server queries when a call names no connection of
+   * the tenant's: a shared sample database, as a role that can only read it (the local stack
+   * creates `meridian_sample` and `meridian_sample_reader`). Operator configuration, so the
+   * outbound checks for tenant URLs do not apply. Unset: such calls answer "not configured".
+   */
+  SAMPLE_DATABASE_URL: z.string().url().optional(),
   UPSTASH_REDIS_REST_URL: z.string().url(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
   /** Comma-separated `kid:secret` pairs; the first signs new tokens, all verify. */

@@ -27,6 +27,7 @@ describe("AgentRun Durable Object", () => {
         message: "take your time",
         mode: "async",
         createdBy: null,
+        actor: { kind: "platform_admin", id: "", role: "owner" },
         providerHeaders: { "x-model-scenario": scenario },
       }),
     );

@@ -6,6 +6,7 @@ import type { ApprovalDecision, PendingApproval } from "../../workers/agents/run
 import { executeRun } from "../../workers/agents/run/engine";
 import { type RunSpec, type RunSummary, summarize } from "../../workers/agents/run/spec";
 import { RunStore } from "../../workers/agents/run/store";
+import { resolveRunTools } from "../../workers/agents/tools/run-tools";
 import { type Env, parseConfig } from "../../workers/env";
 import { EventJournal } from "./event-journal";
 
@@ -162,9 +163,15 @@ export class AgentRun extends DurableObject<Env> {
     const store = new RunStore(client, spec);
     try {
       if (spec.mode === "async") await store.markRunning();
+      const tools = await resolveRunTools(spec, {
+        inTenant: (fn) => store.inTenant(fn),
+        config,
+        env: this.env,
+      });
       const outcome = await executeRun({
         spec,
         store,
+        tools,
         provider: providerFor(config),
         emit: (event) => this.journal.append(event),
         signal: this.abort.signal,

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { TenantDb } from "../../db/tenant";
 import type { Principal } from "../../workers/auth/principal";
 import type { Config, Env } from "../../workers/env";
+import type { Logger } from "../../workers/lib/logger";
 
 /**
  * What a built-in tool runs with: the caller's tenant (as a tenant-scoped database handle,
@@ -15,6 +16,8 @@ export interface McpToolContext {
   config: Config;
   env: Env;
   signal: AbortSignal;
+  /** Where a tool's unexpected failure is logged (with the request id); omitted, it is not logged. */
+  logger?: Logger;
 }
 
 /**

@@ -47,7 +47,7 @@ export async function runAgentTask(env: Env, job: AgentTaskJob, logger: Logger):
         .set({ status: "running", attempts: task.attempts + 1, startedAt: task.startedAt ?? new Date() })
         .where(and(eq(agentTasks.tenantId, db.tenantId), eq(agentTasks.id, task.id)));
       const input = task.input as TaskInput;
-      return specForStoredRun(db, config, run, input.providerHeaders ?? {});
+      return specForStoredRun(db, config, run, input.actor, input.providerHeaders ?? {});
     }).catch(async (error: unknown) => {
       // The agent version is gone or its model no longer allowed: retrying cannot help.
       if (error instanceof ApiError && (error.code === "NOT_FOUND" || error.code === "UNPROCESSABLE")) {

@@ -3,6 +3,7 @@ import { parseConfig } from "../../workers/env";
 import { newLogger } from "../../workers/lib/logger";
 import { runAgentTask } from "./agent-task";
 import { handleDeadJobs } from "./dlq";
+import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
 import { jobMessage } from "./message";
 import { runPurge } from "./purge";
 import { runWebhookDelivery } from "./webhook-delivery";
@@ -41,6 +42,12 @@ export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promis
             break;
           case "webhook_delivery":
             await runWebhookDelivery(config, parsed.data, retryDelaySeconds(message.attempts), logger);
+            break;
+          case "mcp_health_sweep":
+            await runMcpHealthSweep(env, config, parsed.data.requestedAt);
+            break;
+          case "mcp_health_check":
+            await runMcpHealthCheck(config, parsed.data.tenantId, logger);
             break;
           case "agent_task":
             await runAgentTask(env, parsed.data, logger);

@@ -19,6 +19,17 @@ export const jobMessage = z.discriminatedUnion("type", [
     deliveryId: z.string().uuid(),
   }),
   z.object({
+    /** Fan out the health check: one `mcp_health_check` per tenant with remote MCP servers. */
+    type: z.literal("mcp_health_sweep"),
+    requestedAt: z.string().datetime(),
+  }),
+  z.object({
+    /** Probe one tenant's active remote MCP servers and record their health. */
+    type: z.literal("mcp_health_check"),
+    tenantId: z.string().uuid(),
+    requestedAt: z.string().datetime(),
+  }),
+  z.object({
     /** An async agent run; the task row and its run hold everything else. */
     type: z.literal("agent_task"),
     tenantId: z.string().uuid(),

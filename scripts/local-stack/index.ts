@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { SAMPLE_DATABASE, SAMPLE_READER } from "../../mcp/servers/database/sample-data.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { startEmbeddedRedis } from "./embedded-redis.ts";
 import { runMigrations } from "./migrate.ts";
 import { startModelServer } from "./model-server.ts";
 import { startNeonWsRelay } from "./neon-ws-relay.ts";
-import { ensureDatabase, isReachable, superuserUrl } from "./postgres.ts";
+import { ensureDatabase, ensureSampleDatabase, isReachable, superuserUrl } from "./postgres.ts";
 import { localSecrets } from "./secrets.ts";
 import { startUpstashRelay } from "./upstash-relay.ts";
 
@@ -23,7 +24,10 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   kind: "server" | "embedded";
-  /** String bindings for the Worker: database, Redis and fresh local secrets. */
+  /**
+   * String bindings for the Worker: database (and, on a server, `SAMPLE_DATABASE_URL` for the
+   * database MCP server), Redis and fresh local secrets.
+   */
   bindings: Record<string, string>;
   /** Owner (migration role) URL of the database, for seeding and test inspection. */
   ownerUrl: string;
@@ -35,6 +39,7 @@ export interface LocalStack {
 /** Local-only role passwords: the roles exist on a developer's own PostgreSQL only. */
 const OWNER_PASSWORD = "meridian_owner_local";
 const APP_PASSWORD = "meridian_app_local";
+const SAMPLE_READER_PASSWORD = "meridian_sample_reader_local";
 
 function tcpAddress(adminUrl: string): { host: string; port: number } {
   const url = new URL(adminUrl);
@@ -77,9 +82,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const tcpBase = `postgres://${postgres.host}:${postgres.port}`;
     const ownerUrl = withCredentials(tcpBase, "meridian_owner", OWNER_PASSWORD, postgres.database);
     await runMigrations(ownerUrl);
+    // The database MCP server's sample database needs a second database, which PGlite lacks:
+    // there the server answers "not configured" for calls that name no connection.
+    let sample: Record<string, string> = {};
+    if (postgres.kind === "server") {
+      await ensureSampleDatabase({ adminUrl: postgres.adminUrl, readerPassword: SAMPLE_READER_PASSWORD });
+      sample = {
+        SAMPLE_DATABASE_URL: withCredentials(tcpBase, SAMPLE_READER, SAMPLE_READER_PASSWORD, SAMPLE_DATABASE),
+      };
+    }
     const relay = await startNeonWsRelay({ port: 0, allowedTargets: [`${postgres.host}:${postgres.port}`] });
     closers.push(() => relay.close());
-    describe.push(`${postgres.describe} (Neon relay ${relay.address})`);
+    const sampleNote =
+      postgres.kind === "server" ? `sample database ${SAMPLE_DATABASE}` : "no sample database";
+    describe.push(`${postgres.describe} (Neon relay ${relay.address}; ${sampleNote})`);
 
     const redis = await chooseRedis(opts);
     closers.push(redis.close);
@@ -96,6 +112,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       bindings: {
         DATABASE_URL: withCredentials(tcpBase, "meridian_app", APP_PASSWORD, postgres.database),
         NEON_WS_PROXY: relay.address,
+        ...sample,
         ...redis.bindings,
         ...model.bindings,
         ...localSecrets(),

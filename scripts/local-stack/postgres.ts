@@ -1,5 +1,15 @@
 import { existsSync } from "node:fs";
 import pg from "pg";
+import {
+  SAMPLE_DATABASE,
+  SAMPLE_OWNER,
+  SAMPLE_READER,
+  SAMPLE_SCHEMA_SQL,
+  SAMPLE_TABLES,
+  SAMPLE_VERSION,
+  type SampleTable,
+  sampleRows,
+} from "../../mcp/servers/database/sample-data.ts";
 
 export interface EnsureDatabaseOptions {
   /** Superuser URL, e.g. `postgres://postgres@127.0.0.1:5432/postgres` or {@link superuserUrl}. */
@@ -107,12 +117,120 @@ export async function ensureDatabase(opts: EnsureDatabaseOptions): Promise<void>
       await ignoreDuplicate(admin.query(`CREATE DATABASE ${db} OWNER ${OWNER}`));
     }
     await admin.query(`ALTER DATABASE ${db} OWNER TO ${OWNER}`);
-    // New databases let PUBLIC create temporary tables; the app roles have no use for them.
-    await admin.query(`REVOKE TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
+    // New databases let PUBLIC connect and create temporary tables. The app roles have no use
+    // for temporary tables, and no other login (such as the sample database's reader) may connect.
+    await admin.query(`REVOKE TEMPORARY, CONNECT ON DATABASE ${db} FROM PUBLIC`);
+    await admin.query(`GRANT CONNECT ON DATABASE ${db} TO ${APP}`);
     await prepareSchema(withDatabase(opts.adminUrl, opts.database));
   } finally {
     await admin.end();
   }
+}
+
+export interface EnsureSampleDatabaseOptions {
+  /** Superuser URL, as for {@link ensureDatabase}. */
+  adminUrl: string;
+  /** Password for `meridian_sample_reader`. */
+  readerPassword: string;
+}
+
+/** Most sessions the sample reader may hold at once: a shared database, so one tenant can't take all. */
+const SAMPLE_READER_CONNECTIONS = 20;
+
+/**
+ * Creates (idempotently) the shared sample database of the built-in `database` MCP server
+ * (`meridian_sample`, see mcp/servers/database/sample-data.ts) and its login
+ * `meridian_sample_reader`, which may connect to that database and SELECT its tables and nothing
+ * else: the tables belong to a NOLOGIN role, PUBLIC loses CONNECT and TEMPORARY on the database
+ * and everything on schema `public`, and the Meridian databases refuse PUBLIC connections (see
+ * {@link ensureDatabase}). The data is reloaded only when its version changed. Run as a superuser.
+ *
+ * @throws the driver's error.
+ * @example
+ * await ensureSampleDatabase({ adminUrl: superuserUrl(), readerPassword });
+ */
+export async function ensureSampleDatabase(opts: EnsureSampleDatabaseOptions): Promise<void> {
+  const admin = newClient(opts.adminUrl);
+  await admin.connect();
+  try {
+    await admin.query("select pg_advisory_lock(hashtext($1))", [`${LOCK_KEY}:${SAMPLE_DATABASE}`]);
+    await ensureRole(admin, SAMPLE_OWNER, "NOLOGIN");
+    await ensureRole(
+      admin,
+      SAMPLE_READER,
+      `LOGIN NOINHERIT CONNECTION LIMIT ${SAMPLE_READER_CONNECTIONS} PASSWORD ${pg.escapeLiteral(opts.readerPassword)}`,
+    );
+    // Defaults only: the MCP server opens its own READ ONLY transaction with its own timeout.
+    await admin.query(`ALTER ROLE ${SAMPLE_READER} SET default_transaction_read_only = on`);
+    await admin.query(`ALTER ROLE ${SAMPLE_READER} SET statement_timeout = '10s'`);
+    const found = await admin.query("select 1 from pg_database where datname = $1", [SAMPLE_DATABASE]);
+    if (found.rowCount === 0) {
+      await ignoreDuplicate(admin.query(`CREATE DATABASE ${SAMPLE_DATABASE} OWNER ${SAMPLE_OWNER}`));
+    }
+    await admin.query(`ALTER DATABASE ${SAMPLE_DATABASE} OWNER TO ${SAMPLE_OWNER}`);
+    await admin.query(`REVOKE ALL ON DATABASE ${SAMPLE_DATABASE} FROM PUBLIC`);
+    await admin.query(`GRANT CONNECT ON DATABASE ${SAMPLE_DATABASE} TO ${SAMPLE_READER}`);
+    await loadSample(withDatabase(opts.adminUrl, SAMPLE_DATABASE));
+  } finally {
+    await admin.end();
+  }
+}
+
+async function loadSample(databaseUrl: string): Promise<void> {
+  const client = newClient(databaseUrl);
+  await client.connect();
+  try {
+    // Tenants share the reader role, and a role sees its own sessions' SQL in pg_stat_activity
+    // and may cancel or terminate them: take both from PUBLIC in this database.
+    await client.query(`
+      ALTER SCHEMA public OWNER TO ${SAMPLE_OWNER};
+      REVOKE ALL ON SCHEMA public FROM PUBLIC;
+      GRANT USAGE ON SCHEMA public TO ${SAMPLE_READER};
+      REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC;
+      REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_get_activity(integer),
+        pg_catalog.pg_cancel_backend(integer), pg_catalog.pg_terminate_backend(integer, bigint) FROM PUBLIC;
+    `);
+    const { rows } = await client.query<{ version: string | null }>(
+      "select obj_description('public'::regnamespace, 'pg_namespace') as version",
+    );
+    if (rows[0]?.version !== SAMPLE_VERSION) await reloadSample(client);
+    // Every run, not only after a reload: a reader role dropped and made again has no grants.
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${SAMPLE_READER}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function reloadSample(client: pg.Client): Promise<void> {
+  const data = sampleRows();
+  try {
+    await client.query("BEGIN");
+    await client.query(`SET LOCAL ROLE ${SAMPLE_OWNER}`);
+    await client.query(SAMPLE_SCHEMA_SQL);
+    for (const [table, columns] of Object.entries(SAMPLE_TABLES) as [SampleTable, readonly string[]][]) {
+      const values = data[table];
+      const placeholders = values.map(
+        (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(", ")})`,
+      );
+      await client.query(
+        `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${placeholders.join(", ")}`,
+        values.flat(),
+      );
+      if (columns[0] === "id") {
+        await client.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), $2)`, [table, values.length]);
+      }
+    }
+    // Inside the transaction too, so no reader ever sees the new tables without the grant.
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${SAMPLE_READER}`);
+    await client.query("RESET ROLE");
+    await client.query(`COMMENT ON SCHEMA public IS ${pg.escapeLiteral(SAMPLE_VERSION)}`);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+  // Row estimates for list_tables.
+  await client.query("ANALYZE");
 }
 
 async function ensureRole(admin: pg.Client, role: string, attributes: string): Promise<void> {

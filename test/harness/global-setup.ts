@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { startFakeMcpServer } from "../../scripts/local-stack/fake-mcp-server.ts";
 import { startLocalStack } from "../../scripts/local-stack/index.ts";
 import { startWebhookSink } from "../../scripts/local-stack/webhook-sink.ts";
 
@@ -16,8 +17,15 @@ export default async function setup(project: TestProject) {
     await stack.close();
     throw error;
   });
+  // A remote MCP server (the SDK's own server classes) for tenants to register.
+  const fakeMcp = await startFakeMcpServer().catch(async (error: unknown) => {
+    await sink.close();
+    await stack.close();
+    throw error;
+  });
   for (const line of stack.describe) console.log(`[local stack] ${line}`);
   console.log(`[local stack] Webhook sink: ${sink.url}`);
+  console.log(`[local stack] Fake MCP server: ${fakeMcp.url}`);
   project.provide("stack", stack.kind);
   project.provide("ownerDatabaseUrl", stack.ownerUrl);
   project.provide("workerBindings", {
@@ -28,9 +36,11 @@ export default async function setup(project: TestProject) {
     AGENT_RUN_GRACE_SECONDS: "2",
     AGENT_APPROVAL_TTL_SECONDS: "3",
     WEBHOOK_SINK_URL: sink.url,
+    FAKE_MCP_URL: fakeMcp.url,
     OUTBOUND_ALLOW_PRIVATE: "true",
   });
   return async () => {
+    await fakeMcp.close();
     await sink.close();
     await stack.close();
   };

@@ -25,6 +25,10 @@ export const permissions = [
   "audit_logs:read",
   "webhooks:read",
   "webhooks:write",
+  "mcp:read",
+  "mcp:execute",
+  // Owners and admins only: whoever sets a server's URL and secret decides where the secret goes.
+  "mcp:write",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -43,6 +47,7 @@ const grants: Record<Role, ReadonlySet<Permission>> = {
     "api_keys:read",
     "api_keys:write",
     "webhooks:read",
+    "mcp:execute",
   ]),
   viewer: new Set<Permission>(reads),
 };

@@ -1,8 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Message } from "../../../db/types";
 import { costMicroUsd, type TokenUsage } from "../../lib/models";
-import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "../tools/registry";
-import type { AgentTool } from "../tools/types";
+import type { ToolOutcome } from "../tools/registry";
+import type { RunnableTool } from "../tools/run-tools";
 import { placeCacheBreakpoints } from "./cache-control";
 import { fitToContext } from "./context";
 import type { RunEvent } from "./events";
@@ -34,6 +34,8 @@ export interface EngineDeps {
   signal: AbortSignal;
   /** The stop reason recorded when `signal` ends the run. */
   stopReasonOnAbort(): string;
+  /** The agent's tools this run can call (see resolveRunTools). */
+  tools: Map<string, RunnableTool>;
   /** Resolves once a human decided every pending call; rejects when the run is aborted. */
   awaitApprovals(pending: PendingApproval[]): Promise<Map<string, ApprovalDecision>>;
 }
@@ -80,8 +82,8 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
   const started = Date.now();
   // Wall time from the start, not counting time spent waiting for a human's approval.
   let deadline = started + spec.limits.maxExecutionSeconds * 1000;
-  const tools = resolveTools(spec);
-  const toolParams = [...tools.values()].map(({ tool }) => toolDefinition(tool));
+  const { tools } = deps;
+  const toolParams = [...tools.values()].map((tool) => tool.definition);
   const transcript = spec.transcript.map((turn) => ({ ...turn }));
   const totals = new Totals();
   const added: Message[] = [];
@@ -296,22 +298,6 @@ function recordUsage(deps: EngineDeps, totals: Totals, call: number, raw: Anthro
   deps.emit({ type: "usage", call, ...usage, costMicroUsd: cost });
 }
 
-interface ResolvedTool {
-  tool: AgentTool;
-  requiresApproval: boolean;
-}
-
-/** The agent's tools this runtime can run: built-in ones for now (MCP, knowledge bases later). */
-function resolveTools(spec: RunSpec): Map<string, ResolvedTool> {
-  const out = new Map<string, ResolvedTool>();
-  for (const entry of spec.tools) {
-    if (entry.type !== "builtin") continue;
-    const tool = BUILTIN_TOOLS.get(entry.name);
-    if (tool) out.set(tool.name, { tool, requiresApproval: entry.requiresApproval });
-  }
-  return out;
-}
-
 type CallOutcome = Omit<ToolOutcome, "status"> & {
   status: "succeeded" | "failed" | "denied" | "cancelled";
   startedAt: number;
@@ -319,7 +305,7 @@ type CallOutcome = Omit<ToolOutcome, "status"> & {
 
 async function runToolCall(
   deps: EngineDeps,
-  resolved: ResolvedTool | undefined,
+  resolved: RunnableTool | undefined,
   use: Anthropic.ToolUseBlock,
   decision: ApprovalDecision | undefined,
   signal: AbortSignal,
@@ -350,8 +336,7 @@ async function runToolCall(
     const content = JSON.stringify({ error: "the run was stopped before this call" });
     return finished({ status: "cancelled", content, truncated: false, durationMs: 0 });
   }
-  const outcome = await executeTool(resolved.tool, use.input, {
-    tenantId: deps.spec.tenantId,
+  const outcome = await resolved.call(use.input, {
     signal,
     maxOutputBytes: deps.spec.limits.maxToolOutputBytes,
   });

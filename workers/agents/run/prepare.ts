@@ -8,7 +8,7 @@ import { effectiveLimits, type Limits, type PartialLimits } from "../../lib/limi
 import { allowedModels, modelSpec, priceTable } from "../../lib/models";
 import { loadAgent } from "../../routes/agents/load";
 import { loadConversation } from "../../routes/conversations/load";
-import type { RunSpec, RunTool } from "./spec";
+import type { RunActor, RunSpec, RunTool } from "./spec";
 import { toParams } from "./transcript";
 
 /** Statuses of a run that has not ended; such a run holds its conversation and a concurrency slot. */
@@ -24,6 +24,8 @@ export interface PrepareInput {
   mode: AgentRun["mode"];
   /** The user or API key starting the run. */
   createdBy: string | null;
+  /** Who starts it, with the role its tools act with. */
+  actor: RunActor;
   idempotencyKey?: string | undefined;
   providerHeaders?: Record<string, string>;
 }
@@ -104,6 +106,7 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     limits,
     history: [...history, userMessage],
     providerHeaders: input.providerHeaders ?? {},
+    actor: input.actor,
   });
   return { kind: "new", run, spec };
 }
@@ -118,6 +121,7 @@ export async function specForStoredRun(
   db: TenantDb,
   config: Config,
   run: AgentRun,
+  actor: RunActor,
   providerHeaders: Record<string, string> = {},
 ): Promise<RunSpec> {
   const [version] = await db
@@ -137,13 +141,19 @@ export async function specForStoredRun(
     .from(messages)
     .where(and(eq(messages.tenantId, db.tenantId), eq(messages.conversationId, run.conversationId)))
     .orderBy(asc(messages.sequence));
-  return buildSpec(config, version, { run, limits, history, providerHeaders });
+  return buildSpec(config, version, { run, limits, history, providerHeaders, actor });
 }
 
 function buildSpec(
   config: Config,
   definition: Definition,
-  parts: { run: AgentRun; limits: Limits; history: Message[]; providerHeaders: Record<string, string> },
+  parts: {
+    run: AgentRun;
+    limits: Limits;
+    history: Message[];
+    providerHeaders: Record<string, string>;
+    actor: RunActor;
+  },
 ): RunSpec {
   const { run } = parts;
   const model = modelSpec(definition.model);
@@ -157,6 +167,7 @@ function buildSpec(
     model: definition.model,
     systemPrompt: definition.systemPrompt,
     tools: runTools(definition),
+    actor: parts.actor,
     // Never ask for more output than the model can give.
     limits: {
       ...parts.limits,
@@ -206,7 +217,15 @@ export async function limitsFor(
 function runTools(definition: Definition): RunTool[] {
   return (definition.tools as Partial<RunTool>[]).flatMap((entry) =>
     typeof entry?.name === "string" && typeof entry.type === "string"
-      ? [{ name: entry.name, type: entry.type, requiresApproval: entry.requiresApproval === true }]
+      ? [
+          {
+            name: entry.name,
+            type: entry.type,
+            requiresApproval: entry.requiresApproval === true,
+            ...(typeof entry.description === "string" ? { description: entry.description } : {}),
+            ...(entry.config ? { config: entry.config } : {}),
+          },
+        ]
       : [],
   );
 }

@@ -1,5 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import type { AgentRun, Message } from "../../../db/types";
+import type { Role } from "../../auth/roles";
 import type { ErrorCode } from "../../lib/errors";
 import type { Limits } from "../../lib/limits";
 import type { Price } from "../../lib/models";
@@ -9,6 +10,17 @@ export interface RunTool {
   name: string;
   type: "builtin" | "mcp" | "knowledge_base" | "agent";
   requiresApproval: boolean;
+  description?: string;
+  /** Tool-specific settings: for `mcp`, `{ server, tool? }`. */
+  config?: Record<string, unknown>;
+}
+
+/** Who started the run: its tools act with this role, whatever the model asks. */
+export interface RunActor {
+  kind: "user" | "api_key" | "platform_admin";
+  /** The user or API key id; null for the platform admin. */
+  id: string;
+  role: Role;
 }
 
 /**
@@ -26,6 +38,7 @@ export interface RunSpec {
   model: string;
   systemPrompt: string | null;
   tools: RunTool[];
+  actor: RunActor;
   limits: Limits;
   price: Price | null;
   contextWindow: number;

@@ -32,6 +32,11 @@ export class RunStore {
     this.sequence = spec.nextSequence;
   }
 
+  /** A short transaction of the run's tenant (tool calls that write get their own). */
+  async inTenant<T>(fn: Parameters<typeof withTenant<T>>[2]): Promise<T> {
+    return this.tx(fn);
+  }
+
   private async tx<T>(fn: Parameters<typeof withTenant<T>>[2]): Promise<T> {
     return withTenant(await this.client, this.spec.tenantId, fn);
   }

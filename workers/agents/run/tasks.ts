@@ -5,10 +5,13 @@ import type { AgentRun, AgentTask } from "../../../db/types";
 import type { Config } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { enqueueWebhook, type JobQueue, type WebhookEventType, webhookPolicy } from "../../lib/webhooks";
+import type { RunActor } from "./spec";
 
 /** What an async task stores as its input; the message itself is the run's first message. */
 export interface TaskInput {
   message: string;
+  /** Who queued the task; its run acts with this role. */
+  actor: RunActor;
   providerHeaders?: Record<string, string>;
 }
 
@@ -35,6 +38,7 @@ export async function createTask(
       callbackUrl: input.callbackUrl ?? null,
       input: {
         message: input.message,
+        actor: input.actor,
         ...(input.providerHeaders ? { providerHeaders: input.providerHeaders } : {}),
       },
       createdBy: run.createdBy,

@@ -2,9 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { providerFor, providerKind } from "../../agents/provider";
 import { followRun, recordedFailure, runMessages, runObject } from "../../agents/run/object";
 import { type Prepared, prepareRun } from "../../agents/run/prepare";
+import type { RunActor } from "../../agents/run/spec";
 import { createTask, isTaskFinished, loadTask } from "../../agents/run/tasks";
 import type { App, Context } from "../../app";
 import { authorize } from "../../auth/authorize";
+import type { Principal } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { errorCode } from "../../lib/errors";
 import { checkOutboundUrl } from "../../lib/outbound-fetch";
@@ -135,6 +137,7 @@ export function registerExecuteAgent(app: App) {
     const header = c.req.valid("header");
     const scenario = header["x-model-scenario"];
     const stream = input.stream ?? header.accept?.includes("text/event-stream") ?? false;
+    const actor = runActor(caller);
     const mode = input.async ? "async" : stream ? "stream" : "sync";
 
     const providerHeaders: Record<string, string> =
@@ -148,7 +151,8 @@ export function registerExecuteAgent(app: App) {
         message: input.message,
         conversationId: input.conversationId,
         mode,
-        createdBy: caller.kind === "user" ? caller.userId : caller.kind === "api_key" ? caller.keyId : null,
+        createdBy: actor.kind === "platform_admin" ? null : actor.id,
+        actor,
         idempotencyKey: header["idempotency-key"],
         providerHeaders,
       });
@@ -164,6 +168,7 @@ export function registerExecuteAgent(app: App) {
       const task =
         result.kind === "new"
           ? await createTask(db, result.run, {
+              actor,
               message: input.message,
               callbackUrl: input.callbackUrl,
               providerHeaders,
@@ -233,4 +238,16 @@ function textOfContent(content: unknown): string {
     .flatMap((b) => (b.type === "text" && b.text ? [b.text] : []))
     .join("\n")
     .trim();
+}
+
+/** The caller as the run remembers it: its tools act with the caller's role at the start. */
+function runActor(caller: Principal): RunActor {
+  switch (caller.kind) {
+    case "user":
+      return { kind: "user", id: caller.userId, role: caller.role };
+    case "api_key":
+      return { kind: "api_key", id: caller.keyId, role: caller.role };
+    case "platform_admin":
+      return { kind: "platform_admin", id: "", role: "owner" };
+  }
 }

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { tenants } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
+import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
 import { BUILTIN_TOOLS } from "../../agents/tools/registry";
 import { ApiError, type FieldError } from "../../lib/errors";
 import { limitsAboveCeiling, type PartialLimits } from "../../lib/limits";
@@ -18,7 +19,7 @@ export async function checkAgentDefinition(
   definition: {
     model?: string | undefined;
     resourceLimits?: PartialLimits | undefined;
-    tools?: { name: string; type: string }[] | undefined;
+    tools?: { name: string; type: string; config?: Record<string, unknown> | undefined }[] | undefined;
   },
 ): Promise<void> {
   const [tenant] = await db
@@ -40,6 +41,7 @@ export async function checkAgentDefinition(
         message: `no built-in tool "${tool.name}"; built-in tools: ${[...BUILTIN_TOOLS.keys()].join(", ")}`,
       });
     }
+    if (tool.type === "mcp") errors.push(...mcpToolErrors(tool, i));
   }
   if (definition.resourceLimits) {
     for (const key of limitsAboveCeiling(definition.resourceLimits, tenant?.limits)) {
@@ -55,4 +57,31 @@ export async function checkAgentDefinition(
       errors,
     });
   }
+}
+
+/**
+ * An `mcp` tool names its server in `config.server` (and the server's tool in `config.tool`,
+ * default: its own name). Built-in servers are checked now; a tenant's remote server is
+ * resolved from its last discovery when the agent runs.
+ */
+function mcpToolErrors(
+  tool: { name: string; config?: Record<string, unknown> | undefined },
+  i: number,
+): FieldError[] {
+  const server = tool.config?.server;
+  const name = tool.config?.tool ?? tool.name;
+  if (typeof server !== "string" || server === "") {
+    return [{ path: `tools.${i}.config.server`, message: "an mcp tool names its server" }];
+  }
+  if (typeof name !== "string") return [{ path: `tools.${i}.config.tool`, message: "must be a string" }];
+  const builtin = BUILTIN_MCP_SERVERS.get(server);
+  if (builtin && !builtin.tools.some((t) => t.name === name)) {
+    return [
+      {
+        path: `tools.${i}.config.tool`,
+        message: `the ${server} server has no tool "${name}"; its tools: ${builtin.tools.map((t) => t.name).join(", ")}`,
+      },
+    ];
+  }
+  return [];
 }

@@ -1,0 +1,181 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import { and, eq, isNull } from "drizzle-orm";
+import { mcpServerRegistry, mcpServers } from "../../../db/schema";
+import type { TenantDb } from "../../../db/tenant";
+import { executeRemoteTool } from "../../../mcp/client/execute";
+import { describeTool } from "../../../mcp/server/describe";
+import { type ExecuteResult, executeBuiltinTool } from "../../../mcp/server/execute";
+import type { McpToolContext } from "../../../mcp/server/types";
+import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
+import type { Principal } from "../../auth/principal";
+import type { Config, Env } from "../../env";
+import type { RunSpec, RunTool } from "../run/spec";
+import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "./registry";
+
+/** A tool as a run uses it: what the model is told, whether a human must approve, how to call it. */
+export interface RunnableTool {
+  definition: Anthropic.Tool;
+  requiresApproval: boolean;
+  call(input: unknown, opts: { signal: AbortSignal; maxOutputBytes: number }): Promise<ToolOutcome>;
+}
+
+/** What MCP tools need from the run's host: a short tenant transaction, and the deployment. */
+export interface RunToolHost {
+  inTenant<T>(fn: (db: TenantDb) => Promise<T>): Promise<T>;
+  config: Config;
+  env: Env;
+}
+
+/** Where an agent's `mcp` tool points: `config.server` and `config.tool` (defaults to the tool's name). */
+function mcpTarget(entry: RunTool): { server: string; tool: string } | null {
+  const server = entry.config?.server;
+  const tool = entry.config?.tool ?? entry.name;
+  return typeof server === "string" && typeof tool === "string" ? { server, tool } : null;
+}
+
+/**
+ * The agent's tools the run can call: built-in tools, tools of Meridian's built-in MCP servers,
+ * and tools of the tenant's remote MCP servers as last discovered (a disabled, deleted or
+ * never-discovered server's tools are left out, so the model is not offered what cannot run).
+ * Remote tools cost one read at the start of the run; runs without them read nothing.
+ */
+export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise<Map<string, RunnableTool>> {
+  const out = new Map<string, RunnableTool>();
+  const remote: { entry: RunTool; server: string; tool: string }[] = [];
+  for (const entry of spec.tools) {
+    if (entry.type === "builtin") {
+      const tool = BUILTIN_TOOLS.get(entry.name);
+      if (!tool) continue;
+      out.set(entry.name, {
+        definition: toolDefinition(tool),
+        requiresApproval: entry.requiresApproval,
+        call: (input, opts) => executeTool(tool, input, { tenantId: spec.tenantId, ...opts }),
+      });
+      continue;
+    }
+    if (entry.type !== "mcp") continue;
+    const target = mcpTarget(entry);
+    if (!target) continue;
+    const server = BUILTIN_MCP_SERVERS.get(target.server);
+    if (!server) {
+      remote.push({ entry, ...target });
+      continue;
+    }
+    const tool = server.tools.find((t) => t.name === target.tool);
+    if (!tool) continue;
+    const described = describeTool(tool);
+    out.set(entry.name, {
+      definition: {
+        name: entry.name,
+        description: entry.description ?? described.description,
+        input_schema: described.inputSchema as Anthropic.Tool["input_schema"],
+      },
+      requiresApproval: entry.requiresApproval,
+      call: (input, opts) =>
+        callMcp(host, spec, opts, (ctx) =>
+          executeBuiltinTool(ctx, {
+            serverName: target.server,
+            toolName: target.tool,
+            input,
+            runId: spec.runId,
+          }),
+        ),
+    });
+  }
+  if (remote.length > 0) await addRemoteTools(out, remote, spec, host);
+  return out;
+}
+
+async function addRemoteTools(
+  out: Map<string, RunnableTool>,
+  wanted: { entry: RunTool; server: string; tool: string }[],
+  spec: RunSpec,
+  host: RunToolHost,
+): Promise<void> {
+  const rows = await host.inTenant((db) =>
+    db
+      .select({ name: mcpServers.name, status: mcpServers.status, tools: mcpServerRegistry.tools })
+      .from(mcpServers)
+      .leftJoin(
+        mcpServerRegistry,
+        and(
+          eq(mcpServerRegistry.tenantId, mcpServers.tenantId),
+          eq(mcpServerRegistry.serverId, mcpServers.id),
+        ),
+      )
+      .where(and(eq(mcpServers.tenantId, db.tenantId), isNull(mcpServers.deletedAt))),
+  );
+  for (const { entry, server, tool } of wanted) {
+    const row = rows.find((r) => r.name === server && r.status === "active");
+    const discovered = row?.tools?.find((t) => t.name === tool);
+    if (!discovered) continue;
+    out.set(entry.name, {
+      definition: {
+        name: entry.name,
+        description: entry.description ?? discovered.description ?? `${tool} on ${server}`,
+        input_schema: (discovered.inputSchema ?? { type: "object" }) as Anthropic.Tool["input_schema"],
+      },
+      requiresApproval: entry.requiresApproval,
+      call: (input, opts) =>
+        callMcp(host, spec, opts, (ctx) =>
+          executeRemoteTool(ctx, { server, toolName: tool, input, runId: spec.runId }),
+        ),
+    });
+  }
+}
+
+/**
+ * One MCP call in its own tenant transaction (a tool's writes commit with its record, and no
+ * lock outlives the call), as the principal that started the run, its result cut to the run's
+ * tool output limit.
+ */
+async function callMcp(
+  host: RunToolHost,
+  spec: RunSpec,
+  opts: { signal: AbortSignal; maxOutputBytes: number },
+  execute: (ctx: McpToolContext) => Promise<ExecuteResult>,
+): Promise<ToolOutcome> {
+  const started = Date.now();
+  const result = await host.inTenant((db) =>
+    execute({
+      tenantId: spec.tenantId,
+      principal: runPrincipal(spec),
+      db,
+      config: host.config,
+      env: host.env,
+      signal: opts.signal,
+    }),
+  );
+  const body =
+    result.status === "succeeded"
+      ? JSON.stringify(result.output ?? null)
+      : JSON.stringify({ error: result.error?.message ?? "the tool failed", reason: result.error?.reason });
+  const bytes = new TextEncoder().encode(body);
+  let cut = Math.min(bytes.byteLength, opts.maxOutputBytes);
+  while (cut < bytes.byteLength && cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return {
+    status: result.status,
+    content: cut < bytes.byteLength ? new TextDecoder().decode(bytes.slice(0, cut)) : body,
+    truncated: cut < bytes.byteLength,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** The run acts with the role its starter had when it started. */
+function runPrincipal(spec: RunSpec): Principal {
+  const { actor } = spec;
+  if (actor.kind === "user") {
+    return {
+      kind: "user",
+      tenantId: spec.tenantId,
+      userId: actor.id,
+      role: actor.role,
+      sessionId: "",
+      jti: "",
+      expiresAt: 0,
+    };
+  }
+  if (actor.kind === "api_key")
+    return { kind: "api_key", tenantId: spec.tenantId, keyId: actor.id, role: actor.role };
+  return { kind: "platform_admin" };
+}
