@@ -21,10 +21,7 @@ type Phase = "running" | "finished";
  * What the object keeps about its run (the spec itself, with the whole transcript, stays in
  * memory: it can outgrow a storage value, and a restarted object does not resume the run).
  */
-type RunMeta = Pick<
-  RunSpec,
-  "tenantId" | "runId" | "conversationId" | "nextSequence" | "mode" | "graceSeconds"
->;
+type RunMeta = Pick<RunSpec, "tenantId" | "runId" | "conversationId" | "nextSequence" | "mode">;
 
 interface ApprovalWait {
   pending: Map<string, PendingApproval>;
@@ -52,6 +49,8 @@ export class AgentRun extends DurableObject<Env> {
   private readonly abort = new AbortController();
   private stopReason = "cancelled";
   private approvals: ApprovalWait | undefined;
+  /** A streamed run: one whose clients may go away and come back within the grace period. */
+  private streamed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,6 +59,7 @@ export class AgentRun extends DurableObject<Env> {
 
   /** Starts the run unless it has started already (a retried or redelivered start is a no-op). */
   async start(spec: RunSpec): Promise<{ started: boolean }> {
+    this.streamed = spec.mode === "stream";
     if (await this.ctx.storage.get<Phase>("phase")) return { started: false };
     const meta: RunMeta = {
       tenantId: spec.tenantId,
@@ -67,7 +67,6 @@ export class AgentRun extends DurableObject<Env> {
       conversationId: spec.conversationId,
       nextSequence: spec.nextSequence,
       mode: spec.mode,
-      graceSeconds: spec.graceSeconds,
     };
     await this.ctx.storage.put({ phase: "running", meta });
     await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
@@ -123,9 +122,9 @@ export class AgentRun extends DurableObject<Env> {
     const after = Number.parseInt(request.headers.get("last-event-id") ?? "0", 10);
     const listener = request.headers.get("x-listener-id") ?? crypto.randomUUID();
     if (await this.ctx.storage.get("graceEndsAt")) await this.ctx.storage.delete("graceEndsAt");
-    const meta = await this.ctx.storage.get<RunMeta>("meta");
-    // Beat often enough that a gone client is noticed well within the grace period.
-    const heartbeatMs = Math.max(1000, ((meta?.graceSeconds ?? 300) * 1000) / 2);
+    // Beat often enough that a gone client is noticed well within the grace period. (Read from
+    // the configuration: an attach may arrive while the start that stores the run is under way.)
+    const heartbeatMs = Math.max(1000, (parseConfig(this.env).AGENT_RUN_GRACE_SECONDS * 1000) / 2);
     return this.journal.stream(Number.isFinite(after) && after > 0 ? after : 0, listener, heartbeatMs);
   }
 
@@ -232,9 +231,11 @@ export class AgentRun extends DurableObject<Env> {
 
   /** A streamed run with nobody attached gets the grace period to be reattached. */
   private async onDetached(): Promise<void> {
-    const meta = await this.ctx.storage.get<RunMeta>("meta");
-    if (meta?.mode !== "stream" || !this.driver) return;
-    await this.ctx.storage.put("graceEndsAt", Date.now() + meta.graceSeconds * 1000);
+    if (!this.streamed || !this.driver) return;
+    await this.ctx.storage.put(
+      "graceEndsAt",
+      Date.now() + parseConfig(this.env).AGENT_RUN_GRACE_SECONDS * 1000,
+    );
     await this.scheduleWakeUp();
   }
 

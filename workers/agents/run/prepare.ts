@@ -1,12 +1,11 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { agentRuns, agentVersions, conversations, messages, tenants } from "../../../db/schema";
+import { agentRuns, agents, agentVersions, conversations, messages, tenants } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
-import type { Agent, AgentRun, Message } from "../../../db/types";
+import type { Agent, AgentRun, Message, Tenant } from "../../../db/types";
 import type { Config } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { effectiveLimits, type Limits, type PartialLimits } from "../../lib/limits";
 import { allowedModels, modelSpec, priceTable } from "../../lib/models";
-import { loadAgent } from "../../routes/agents/load";
 import { loadConversation } from "../../routes/conversations/load";
 import type { RunActor, RunSpec, RunTool } from "./spec";
 import { toParams } from "./transcript";
@@ -56,8 +55,7 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     const existing = await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey);
     if (existing) return checkSameRequest(db, existing, input);
   }
-  const agent = await loadAgent(db, input.agentId);
-  const limits = await limitsFor(db, agent);
+  const { agent, limits } = await loadAgentAndLimits(db, input.agentId);
   await claimConcurrencySlot(db, agent.id, limits);
   const { conversationId, history } = await openConversation(db, agent, input);
 
@@ -180,10 +178,11 @@ function buildSpec(
     nextSequence: (parts.history.at(-1)?.sequence ?? 0) + 1,
     startedAt: run.startedAt.getTime(),
     providerHeaders: parts.providerHeaders,
-    graceSeconds: config.AGENT_RUN_GRACE_SECONDS,
     approvalTtlSeconds: config.AGENT_APPROVAL_TTL_SECONDS,
   };
 }
+
+type TenantRules = { settings: Tenant["settings"]; limits: Tenant["limits"] } | undefined;
 
 /**
  * The agent's limits: its own overrides, then the tenant's defaults, capped by the tenant's
@@ -200,6 +199,10 @@ export async function limitsFor(
     .select({ settings: tenants.settings, limits: tenants.limits })
     .from(tenants)
     .where(eq(tenants.id, db.tenantId));
+  return limitsUnder(tenant, definition);
+}
+
+function limitsUnder(tenant: TenantRules, definition: Pick<Definition, "resourceLimits" | "model">): Limits {
   if (!allowedModels(tenant?.settings.allowedModels).includes(definition.model)) {
     throw new ApiError("UNPROCESSABLE", {
       detail: `The agent's model ${definition.model} is no longer allowed for this tenant; update the agent.`,
@@ -211,6 +214,22 @@ export async function limitsFor(
     defaults: tenant?.settings.defaultLimits as PartialLimits | undefined,
     agent: definition.resourceLimits as PartialLimits,
   });
+}
+
+/**
+ * The live agent and its limits in one round trip (the run's first token waits on every round
+ * trip before it).
+ *
+ * @throws ApiError NOT_FOUND, UNPROCESSABLE (model no longer allowed)
+ */
+async function loadAgentAndLimits(db: TenantDb, agentId: string): Promise<{ agent: Agent; limits: Limits }> {
+  const [row] = await db
+    .select({ agent: agents, settings: tenants.settings, limits: tenants.limits })
+    .from(agents)
+    .innerJoin(tenants, eq(tenants.id, agents.tenantId))
+    .where(and(eq(agents.tenantId, db.tenantId), eq(agents.id, agentId), isNull(agents.deletedAt)));
+  if (!row) throw new ApiError("NOT_FOUND", { detail: `Agent ${agentId} not found.` });
+  return { agent: row.agent, limits: limitsUnder({ settings: row.settings, limits: row.limits }, row.agent) };
 }
 
 /** The tools the agent declares, as plain data for the spec. */

@@ -50,7 +50,6 @@ export interface RunSpec {
   startedAt: number;
   /** Extra headers for every model call (the local model server's `x-model-scenario`). */
   providerHeaders: Record<string, string>;
-  graceSeconds: number;
   approvalTtlSeconds: number;
 }
 

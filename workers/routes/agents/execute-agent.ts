@@ -192,9 +192,13 @@ export function registerExecuteAgent(app: App) {
 
     const { run } = prepared;
     const object = runObject(c.env, run);
-    if (prepared.kind === "new") await object.start(prepared.spec);
+    // Calls on one stub arrive in order: the attach goes out without waiting for the start.
+    const starting = prepared.kind === "new" ? object.start(prepared.spec) : Promise.resolve();
     if (stream) {
-      const events = await followRun(c.env, c.executionCtx, run, { lastEventId: "0" });
+      const [, events] = await Promise.all([
+        starting,
+        followRun(c.env, c.executionCtx, run, { lastEventId: "0" }),
+      ]);
       return new Response(events.body, {
         status: 200,
         headers: {
@@ -204,6 +208,7 @@ export function registerExecuteAgent(app: App) {
         },
       }) as never;
     }
+    await starting;
     const outcome = await object.result();
     return c.json(await finishedRun(c, prepared, outcome?.error), 200);
   });
