@@ -77,7 +77,7 @@ try {
   const agent = await json<{ id: string }>("/v1/agents", {
     method: "POST",
     headers: jwt,
-    body: JSON.stringify({ name: "bench", model: "claude-sonnet-4-5", systemPrompt: "x".repeat(500) }),
+    body: JSON.stringify({ name: "bench", model: "claude-sonnet-4-6", systemPrompt: "x".repeat(500) }),
   });
 
   const tenantId = (await json<{ id: string }>("/v1/tenant", { headers: jwt })).id;
