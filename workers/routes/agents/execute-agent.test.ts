@@ -4,6 +4,7 @@ import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired, expectRoles } from "../../../test/harness/authz";
 import { createTenant } from "../../../test/harness/fixtures";
 import { modelRequests, scriptModel } from "../../../test/harness/model";
+import { type ErrorCode, statusOf } from "../../lib/errors";
 import { costMicroUsd, MODEL_CATALOG } from "../../lib/models";
 import type { ListAgentRunsResponse } from "../agent-runs/list-agent-runs";
 import type { AgentRunResponse } from "../agent-runs/schemas";
@@ -296,21 +297,23 @@ describe("POST /v1/agents/{id}/execute", () => {
         error: { status, type, message: "scripted failure", headers: { "retry-after-ms": "20" } },
       };
       const scenario = await scriptModel(Array.from({ length: 4 }, () => failure));
-      const res = await api.post<ExecuteAgentResponse>(`/v1/agents/${agent.id}/execute`, {
+      const res = await api.post<ProblemBody>(`/v1/agents/${agent.id}/execute`, {
         token,
         headers: { "x-model-scenario": scenario },
         body: { message: "Hello" },
       });
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body.run).toMatchObject({ status: "failed", stopReason: "error", modelCalls: 0 });
-      expect(res.body.run.error).toContain(code);
-      expect(res.body.error).toMatchObject({ code });
-      expect(res.body.output).toBe("");
+      // A clear problem with a stable code; the failed run is kept and named.
+      expect(res.status, JSON.stringify(res.body)).toBe(statusOf(code as ErrorCode));
+      expect(res.body.code).toBe(code);
+      const runId = res.headers.get("x-run-id") ?? "";
+      expect(res.headers.get("location")).toBe(`/v1/agent-runs/${runId}`);
+      expect(res.body.detail).toContain(runId);
       expect(await modelRequests(scenario)).toHaveLength(attempts);
-      const stored = await api.get<AgentRunResponse>(`/v1/agent-runs/${res.body.run.id}`, { token });
-      expect(stored.body).toMatchObject({ status: "failed", stopReason: "error" });
+      const stored = await api.get<AgentRunResponse>(`/v1/agent-runs/${runId}`, { token });
+      expect(stored.body).toMatchObject({ status: "failed", stopReason: "error", modelCalls: 0 });
+      expect(stored.body.error).toContain(code);
       const conversation = await api.get<GetConversationResponse>(
-        `/v1/conversations/${res.body.conversationId}`,
+        `/v1/conversations/${stored.body.conversationId}`,
         { token },
       );
       expect(conversation.body.messages.map((m) => m.role)).toEqual(["user"]);

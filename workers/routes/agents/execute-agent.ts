@@ -8,7 +8,7 @@ import type { App, Context } from "../../app";
 import { authorize } from "../../auth/authorize";
 import type { Principal } from "../../auth/principal";
 import { audit } from "../../lib/audit";
-import { errorCode } from "../../lib/errors";
+import { ApiError, errorCode } from "../../lib/errors";
 import { checkOutboundUrl } from "../../lib/outbound-fetch";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
@@ -97,10 +97,11 @@ const route = createRoute({
     "`Accept: text/event-stream`) the answer is the run's server-sent events, which " +
     "`GET /v1/agent-runs/{id}/events` resumes with `Last-Event-ID`; otherwise the request waits and " +
     "returns the finished run.\n\n" +
-    "A model provider failure after the run has started is answered **200** with `run.status: failed` " +
-    "and `error` (`BAD_GATEWAY`, or `UNAVAILABLE` for an overloaded provider, or " +
-    "`UNPROCESSABLE` when the provider rejected the agent's request), so the messages stored before it " +
-    "stay readable. With `Idempotency-Key`, a retried request attaches to the run the first one " +
+    "When the model provider still fails after retries (honouring `retry-after`, within the run's time " +
+    "limit), the waiting request is answered with a problem: 502 `BAD_GATEWAY`, 503 `UNAVAILABLE` for " +
+    "an overloaded provider, or 422 `UNPROCESSABLE` when the provider rejected the request the agent's " +
+    "definition produced. The run is kept as `failed` with what it stored; `X-Run-Id` and `Location` " +
+    "name it. A streamed run reports the same as an `error` event before `done`. With `Idempotency-Key`, a retried request attaches to the run the first one " +
     "started instead of starting another. 409 when the conversation has a run in progress; 429 when " +
     "the agent is at `maxConcurrentExecutions`.",
   security: [{ bearer: [] }],
@@ -122,7 +123,7 @@ const route = createRoute({
       description: "With `async: true`: the queued agent task; follow it at `GET /v1/agent-tasks/{id}`.",
       content: { "application/json": { schema: agentTaskSchema } },
     },
-    ...problemResponses(400, 401, 403, 404, 409, 410, 413, 422, 429, 500),
+    ...problemResponses(400, 401, 403, 404, 409, 410, 413, 422, 429, 500, 502, 503),
   },
 });
 
@@ -210,7 +211,15 @@ export function registerExecuteAgent(app: App) {
     }
     await starting;
     const outcome = await object.result();
-    return c.json(await finishedRun(c, prepared, outcome?.error), 200);
+    const answer = await finishedRun(c, prepared, outcome?.error);
+    if (answer.error) {
+      // The run and what it stored are already committed: an error status loses nothing.
+      throw new ApiError(answer.error.code, {
+        detail: `${answer.error.detail} The run ${run.id} is recorded as failed.`,
+        headers: { "x-run-id": run.id, location: `/v1/agent-runs/${run.id}` },
+      });
+    }
+    return c.json(answer, 200);
   });
 }
 
