@@ -137,6 +137,10 @@ export const messages = pgTable(
     model: text("model"),
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),
+    /** An assistant message's model call: prompt-cache writes and reads, and what the call cost. */
+    cacheCreationInputTokens: integer("cache_creation_input_tokens"),
+    cacheReadInputTokens: integer("cache_read_input_tokens"),
+    costMicroUsd: bigint("cost_micro_usd", { mode: "number" }),
     /**
      * The `agent_runs` row that wrote the message (null for messages from elsewhere). No foreign
      * key: both rows hang off the conversation and go with it.

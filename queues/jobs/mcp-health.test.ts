@@ -25,7 +25,10 @@ async function register(token: string, url: string): Promise<McpServerResponse> 
 describe("scheduled MCP health check", () => {
   it("the 15-minute cron queues the sweep; the hourly one keeps queueing housekeeping", async () => {
     const sent: JobMessage[] = [];
-    const recording = { ...env, JOBS: { send: async (m: JobMessage) => void sent.push(m) } } as unknown as typeof env;
+    const recording = {
+      ...env,
+      JOBS: { send: async (m: JobMessage) => void sent.push(m) },
+    } as unknown as typeof env;
     const at = Date.parse("2026-11-26T12:00:00Z");
     await scheduled({ cron: MCP_HEALTH_CRON, scheduledTime: at } as ScheduledController, recording);
     await scheduled({ cron: "17 * * * *", scheduledTime: at } as ScheduledController, recording);
@@ -58,7 +61,9 @@ describe("scheduled MCP health check", () => {
     await handleJobs(batch, env);
     expect((await getQueueResult(batch, createExecutionContext())).explicitAcks).toEqual(["h1"]);
 
-    const after = await api.get<McpServerResponse>(`/v1/mcp/servers/${healthy.id}`, { token: withServer.token });
+    const after = await api.get<McpServerResponse>(`/v1/mcp/servers/${healthy.id}`, {
+      token: withServer.token,
+    });
     expect(after.body.health.status).toBe("healthy");
     const down = await api.get<McpServerResponse>(`/v1/mcp/servers/${gone.id}`, { token: withServer.token });
     expect(down.body.health.status).toBe("unreachable");

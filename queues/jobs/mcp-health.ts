@@ -22,9 +22,9 @@ export async function runMcpHealthSweep(env: Env, config: Config, requestedAt: s
     await client.end().catch(() => undefined);
   }
   for (let i = 0; i < tenants.length; i += BATCH) {
-    const messages = tenants
-      .slice(i, i + BATCH)
-      .map((tenantId): { body: JobMessage } => ({ body: { type: "mcp_health_check", tenantId, requestedAt } }));
+    const messages = tenants.slice(i, i + BATCH).map((tenantId): { body: JobMessage } => ({
+      body: { type: "mcp_health_check", tenantId, requestedAt },
+    }));
     await env.JOBS.sendBatch(messages);
   }
   return tenants.length;

@@ -173,15 +173,18 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
       break;
     }
 
-    recordUsage(deps, totals, call, response.usage);
+    const usage = recordUsage(deps, totals, call, response.usage);
     const content = response.content.map(toBlockParam);
     const assistant = await store.appendMessage(
       "assistant",
       content,
       {
         model: response.model,
-        inputTokens: response.usage.input_tokens,
-        outputTokens: response.usage.output_tokens,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cacheCreationInputTokens: usage.cacheCreationInputTokens,
+        cacheReadInputTokens: usage.cacheReadInputTokens,
+        costMicroUsd: usage.costMicroUsd,
       },
       totals,
     );
@@ -290,12 +293,19 @@ async function answerUnrun(
   appendTurn(transcript, "user", results);
 }
 
-function recordUsage(deps: EngineDeps, totals: Totals, call: number, raw: Anthropic.Usage | undefined): void {
+/** Counts one model call's usage and cost into the run's totals and publishes it. */
+function recordUsage(
+  deps: EngineDeps,
+  totals: Totals,
+  call: number,
+  raw: Anthropic.Usage | undefined,
+): TokenUsage & { costMicroUsd: number } {
   const usage = usageOf(raw);
   const cost = deps.spec.price ? costMicroUsd(deps.spec.price, usage) : 0;
   totals.modelCalls++;
   totals.add(usage, cost);
   deps.emit({ type: "usage", call, ...usage, costMicroUsd: cost });
+  return { ...usage, costMicroUsd: cost };
 }
 
 type CallOutcome = Omit<ToolOutcome, "status"> & {

@@ -48,7 +48,17 @@ export class RunStore {
   async appendMessage(
     role: Message["role"],
     content: unknown[],
-    extra: Partial<Pick<Message, "model" | "inputTokens" | "outputTokens">> = {},
+    extra: Partial<
+      Pick<
+        Message,
+        | "model"
+        | "inputTokens"
+        | "outputTokens"
+        | "cacheCreationInputTokens"
+        | "cacheReadInputTokens"
+        | "costMicroUsd"
+      >
+    > = {},
     totals?: Totals,
   ): Promise<Message> {
     const sequence = this.sequence++;

@@ -60,6 +60,14 @@ describe("POST /v1/agents/{id}/execute", () => {
       }),
     );
     expect(res.body.run.costMicroUsd).toBe(res.body.run.inputTokens * 3 + res.body.run.outputTokens * 15);
+    // Per model call too, on the assistant message.
+    expect(res.body.messages[1]).toMatchObject({
+      inputTokens: res.body.run.inputTokens,
+      outputTokens: res.body.run.outputTokens,
+      cacheCreationInputTokens: 0,
+      cacheReadInputTokens: 0,
+      costMicroUsd: res.body.run.costMicroUsd,
+    });
     expect(res.body.run.finishedAt).not.toBeNull();
     expect(res.body.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
 

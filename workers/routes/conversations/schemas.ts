@@ -35,6 +35,20 @@ export const messageSchema = z
     model: z.string().nullable().openapi({ description: "The model that wrote it (assistant messages)." }),
     inputTokens: z.number().int().nullable().openapi({ example: 1200 }),
     outputTokens: z.number().int().nullable().openapi({ example: 85 }),
+    cacheCreationInputTokens: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Prompt-cache writes of this message's model call.", example: 0 }),
+    cacheReadInputTokens: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Prompt-cache reads of this message's model call.", example: 1024 }),
+    costMicroUsd: z.number().int().nullable().openapi({
+      description: "What this message's model call cost, in millionths of a US dollar.",
+      example: 4875,
+    }),
     createdAt: timestamp,
   })
   .openapi("Message");
@@ -61,6 +75,9 @@ export function toMessageResponse(row: Message): MessageResponse {
     model: row.model,
     inputTokens: row.inputTokens,
     outputTokens: row.outputTokens,
+    cacheCreationInputTokens: row.cacheCreationInputTokens,
+    cacheReadInputTokens: row.cacheReadInputTokens,
+    costMicroUsd: row.costMicroUsd,
     createdAt: iso(row.createdAt),
   };
 }
