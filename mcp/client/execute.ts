@@ -7,9 +7,10 @@ import { newId } from "../../workers/lib/ids";
 import {
   type ExecuteResult,
   failureBody,
-  MAX_RECORDED_JSON_BYTES,
+  forStorage,
   type ToolFailure,
   UnknownToolError,
+  withoutNul,
 } from "../server/execute";
 import type { McpToolContext } from "../server/types";
 import {
@@ -183,7 +184,7 @@ function toOutcome(result: CallToolResult): Outcome {
   const output: Record<string, unknown> = { content: result.content };
   if (result.structuredContent !== undefined) output.structuredContent = result.structuredContent;
   // The per-response cap already bounds this; the check keeps the contract if the cap changes.
-  const bytes = encoder.encode(JSON.stringify(output)).byteLength;
+  const bytes = new TextEncoder().encode(JSON.stringify(output)).byteLength;
   if (bytes > MAX_OUTPUT_BYTES) {
     return failed(`The tool's output is larger than ${MAX_OUTPUT_BYTES} bytes.`, "output_too_large");
   }
@@ -227,27 +228,4 @@ function validate(tool: RemoteTool, input: Record<string, unknown>): Outcome | n
     message: e.error,
   }));
   return failed(`The input does not match the schema of "${tool.name}".`, "invalid_input", issues);
-}
-
-const encoder = new TextEncoder();
-
-// The same storage rule as built-in calls (mcp/server/execute.ts), so the execution log reads alike.
-function forStorage(value: unknown): { stored: unknown; bytes: number } {
-  if (value === undefined) return { stored: null, bytes: 0 };
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value, (_key, v) => (typeof v === "string" ? withoutNul(v) : v));
-  } catch {
-    return { stored: { unserializable: true }, bytes: 0 };
-  }
-  if (text === undefined) return { stored: null, bytes: 0 };
-  const bytes = encoder.encode(text);
-  if (bytes.byteLength <= MAX_RECORDED_JSON_BYTES)
-    return { stored: JSON.parse(text), bytes: bytes.byteLength };
-  const preview = new TextDecoder().decode(bytes.subarray(0, MAX_RECORDED_JSON_BYTES)).replace(/\uFFFD$/, "");
-  return { stored: { truncated: true, bytes: bytes.byteLength, preview }, bytes: bytes.byteLength };
-}
-
-function withoutNul(text: string): string {
-  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
 }

@@ -6,8 +6,8 @@ import type { AgentRun } from "../../../db/types";
 import { providerFor } from "../../../workers/agents/provider";
 import { recordedFailure, runMessages, runObject } from "../../../workers/agents/run/object";
 import { type Prepared, prepareRun } from "../../../workers/agents/run/prepare";
-import type { RunActor, RunFailure } from "../../../workers/agents/run/spec";
-import type { Principal } from "../../../workers/auth/principal";
+import { type RunFailure, runActor } from "../../../workers/agents/run/spec";
+import { storedText } from "../../../workers/agents/run/transcript";
 import { loadRun } from "../../../workers/routes/agent-runs/load";
 import { type McpToolContext, ToolError } from "../../server/types";
 import { asToolErrors } from "./access";
@@ -147,26 +147,7 @@ export async function readRun(db: TenantDb, runId: string): Promise<RunView> {
     conversationId: run.conversationId,
     status: run.status,
     stopReason: run.stopReason,
-    output: last ? textOf(last.content) : "",
+    output: last ? storedText(last.content) : "",
     error: recordedFailure(run),
   };
-}
-
-function textOf(content: unknown): string {
-  return (content as { type: string; text?: string }[])
-    .flatMap((b) => (b.type === "text" && b.text ? [b.text] : []))
-    .join("\n")
-    .trim();
-}
-
-/** The caller as the run remembers it: its tools act with the caller's role at the start. */
-function runActor(caller: Principal): RunActor {
-  switch (caller.kind) {
-    case "user":
-      return { kind: "user", id: caller.userId, role: caller.role };
-    case "api_key":
-      return { kind: "api_key", id: caller.keyId, role: caller.role };
-    case "platform_admin":
-      return { kind: "platform_admin", id: "", role: "owner" };
-  }
 }

@@ -1,5 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import type { AgentRun, Message } from "../../../db/types";
+import type { Principal } from "../../auth/principal";
 import type { Role } from "../../auth/roles";
 import type { ErrorCode } from "../../lib/errors";
 import type { Limits } from "../../lib/limits";
@@ -84,4 +85,16 @@ export function summarize(outcome: RunOutcome): RunSummary {
     output: outcome.output,
     error: outcome.error,
   };
+}
+
+/** The caller as the run remembers it: its tools act with the caller's role at the start. */
+export function runActor(caller: Principal): RunActor {
+  switch (caller.kind) {
+    case "user":
+      return { kind: "user", id: caller.userId, role: caller.role };
+    case "api_key":
+      return { kind: "api_key", id: caller.keyId, role: caller.role };
+    case "platform_admin":
+      return { kind: "platform_admin", id: "", role: "owner" };
+  }
 }

@@ -94,3 +94,11 @@ export function parseJson(text: string): unknown {
     return text;
   }
 }
+
+/** The text of a stored message's content blocks, as a run's `output` reports it. */
+export function storedText(content: unknown): string {
+  return (content as { type: string; text?: string }[])
+    .flatMap((b) => (b.type === "text" && b.text ? [b.text] : []))
+    .join("\n")
+    .trim();
+}

@@ -2,11 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { providerFor, providerKind } from "../../agents/provider";
 import { followRun, recordedFailure, runMessages, runObject } from "../../agents/run/object";
 import { type Prepared, prepareRun } from "../../agents/run/prepare";
-import type { RunActor } from "../../agents/run/spec";
+import { runActor } from "../../agents/run/spec";
 import { createTask, isTaskFinished, loadTask } from "../../agents/run/tasks";
+import { storedText } from "../../agents/run/transcript";
 import type { App, Context } from "../../app";
 import { authorize } from "../../auth/authorize";
-import type { Principal } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { ApiError, errorCode } from "../../lib/errors";
 import { checkOutboundUrl } from "../../lib/outbound-fetch";
@@ -238,30 +238,11 @@ async function finishedRun(
       return {
         run: toAgentRunResponse(run),
         conversationId: run.conversationId,
-        output: last ? textOfContent(last.content) : "",
+        output: last ? storedText(last.content) : "",
         messages: rows.map(toMessageResponse),
         error: error ?? recordedFailure(run),
       };
     },
     { readOnly: true },
   );
-}
-
-function textOfContent(content: unknown): string {
-  return (content as { type: string; text?: string }[])
-    .flatMap((b) => (b.type === "text" && b.text ? [b.text] : []))
-    .join("\n")
-    .trim();
-}
-
-/** The caller as the run remembers it: its tools act with the caller's role at the start. */
-function runActor(caller: Principal): RunActor {
-  switch (caller.kind) {
-    case "user":
-      return { kind: "user", id: caller.userId, role: caller.role };
-    case "api_key":
-      return { kind: "api_key", id: caller.keyId, role: caller.role };
-    case "platform_admin":
-      return { kind: "platform_admin", id: "", role: "owner" };
-  }
 }
