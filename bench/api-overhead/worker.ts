@@ -11,7 +11,7 @@ import worker from "../../workers/index";
 import { newLogger } from "../../workers/lib/logger";
 import { checkRateLimit } from "../../workers/lib/rate-limit";
 
-export { WorkflowExecution } from "../../workers/index";
+export { AgentRun, WorkflowExecution } from "../../workers/index";
 
 interface BenchEnv extends Cloudflare.Env {
   /** Owner-role URL: reads the row without the tenant transaction (the raw baseline). */
