@@ -18,20 +18,25 @@ export interface ConnectionConfig {
  */
 export async function connect(config: ConnectionConfig): Promise<Client> {
   const client = new Client(config.DATABASE_URL);
-  const relay = config.NEON_WS_PROXY;
-  if (relay) {
-    // Plain PostgreSQL behind our relay: no TLS inside the socket, and no pipelined
-    // startup (that shortcut assumes Neon's proxy and its password-only auth).
-    const neon = client.neonConfig;
-    neon.wsProxy = (host, port) => `${relay}/v2?address=${host}:${port}`;
-    neon.useSecureWebSocket = false;
-    neon.pipelineTLS = false;
-    neon.pipelineConnect = false;
-    neon.forceDisablePgSSL = true;
-  }
+  throughLocalRelay(client, config.NEON_WS_PROXY);
   // The driver also emits socket failures as 'error' events; unheard, those crash the isolate.
   // A failure during a query still rejects that query, so the event itself can be dropped.
   client.on("error", () => undefined);
   await client.connect();
   return client;
+}
+
+/**
+ * Points a client at the local Neon-protocol relay when one is configured: plain PostgreSQL
+ * behind it, so no TLS inside the socket and no pipelined startup (that shortcut assumes
+ * Neon's proxy and its password-only auth). Without a relay the client talks to Neon as is.
+ */
+export function throughLocalRelay(client: Client, relay: string | undefined): void {
+  if (!relay) return;
+  const neon = client.neonConfig;
+  neon.wsProxy = (host, port) => `${relay}/v2?address=${host}:${port}`;
+  neon.useSecureWebSocket = false;
+  neon.pipelineTLS = false;
+  neon.pipelineConnect = false;
+  neon.forceDisablePgSSL = true;
 }

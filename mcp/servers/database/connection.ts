@@ -1,4 +1,5 @@
 import { Client } from "@neondatabase/serverless";
+import { throughLocalRelay } from "../../../db/client";
 import type { Config } from "../../../workers/env";
 import { ApiError } from "../../../workers/lib/errors";
 import { checkOutboundUrl, type OutboundPolicy } from "../../../workers/lib/outbound-fetch";
@@ -112,15 +113,7 @@ export async function openClient(
   signal: AbortSignal,
 ): Promise<Client> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: LIMITS.connectTimeoutMs });
-  const relay = config.NEON_WS_PROXY;
-  if (relay) {
-    const neon = client.neonConfig;
-    neon.wsProxy = (host, port) => `${relay}/v2?address=${host}:${port}`;
-    neon.useSecureWebSocket = false;
-    neon.pipelineTLS = false;
-    neon.pipelineConnect = false;
-    neon.forceDisablePgSSL = true;
-  }
+  throughLocalRelay(client, config.NEON_WS_PROXY);
   // Socket failures also arrive as 'error' events; unheard, they crash the isolate.
   client.on("error", () => undefined);
   if (signal.aborted) throw cancelled();
