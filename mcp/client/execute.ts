@@ -1,17 +1,9 @@
 import { type Schema, type SchemaDraft, Validator } from "@cfworker/json-schema";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, eq, isNull } from "drizzle-orm";
-import { mcpServers, mcpToolExecutions } from "../../db/schema/mcp";
+import { mcpServers } from "../../db/schema/mcp";
 import type { TenantDb } from "../../db/tenant";
-import { newId } from "../../workers/lib/ids";
-import {
-  type ExecuteResult,
-  failureBody,
-  forStorage,
-  type ToolFailure,
-  UnknownToolError,
-  withoutNul,
-} from "../server/execute";
+import { type ExecuteResult, recordCall, type ToolFailure, UnknownToolError } from "../server/execute";
 import type { McpToolContext } from "../server/types";
 import {
   CALL_TIMEOUT_MS,
@@ -101,37 +93,18 @@ export async function executeRemoteTool(
   }
   const startedAt = new Date();
   const outcome = await run(ctx, server, req);
-  const finishedAt = new Date();
-  const durationMs = Math.max(0, finishedAt.getTime() - startedAt.getTime());
-
-  const input = forStorage(req.input);
-  const output =
-    outcome.status === "succeeded" ? forStorage(outcome.output) : forStorage(failureBody(outcome.error));
-  const principal = ctx.principal;
-  const executionId = newId();
-  await ctx.db.insert(mcpToolExecutions).values({
-    id: executionId,
-    tenantId: ctx.db.tenantId,
-    serverId: server.id,
-    source: "remote",
-    serverName: server.name,
-    toolName: req.toolName,
-    runId: req.runId ?? null,
-    input: input.stored,
-    output: output.stored,
-    inputBytes: input.bytes,
-    outputBytes: output.bytes,
-    error: outcome.status === "failed" ? withoutNul(outcome.error.message) : null,
-    status: outcome.status,
-    durationMs,
+  return recordCall(
+    ctx,
+    {
+      serverId: server.id,
+      serverName: server.name,
+      toolName: req.toolName,
+      runId: req.runId,
+      input: req.input,
+    },
+    outcome,
     startedAt,
-    finishedAt,
-    createdBy:
-      principal.kind === "user" ? principal.userId : principal.kind === "api_key" ? principal.keyId : null,
-  });
-  return outcome.status === "succeeded"
-    ? { executionId, status: "succeeded", output: outcome.output, durationMs }
-    : { executionId, status: "failed", error: outcome.error, durationMs };
+  );
 }
 
 async function run(ctx: McpToolContext, server: McpServerRow, req: RemoteExecuteRequest): Promise<Outcome> {

@@ -119,10 +119,42 @@ async function execute(
 ): Promise<ExecuteResult> {
   const startedAt = new Date();
   const outcome = await runTool(ctx, tool, req.input, timeoutMs);
+  return recordCall(
+    ctx,
+    {
+      serverId: null,
+      serverName: req.serverName,
+      toolName: req.toolName,
+      runId: req.runId,
+      input: req.input,
+    },
+    outcome,
+    startedAt,
+  );
+}
+
+/** A finished call's outcome: what the tool returned, or why it failed. */
+export type CallOutcome = { status: "succeeded"; output: unknown } | { status: "failed"; error: ToolFailure };
+
+/**
+ * Records one call (built-in when `serverId` is null, remote otherwise) in
+ * `mcp_tool_executions`, its input and output cut for storage, and returns its result.
+ */
+export async function recordCall(
+  ctx: McpToolContext,
+  call: {
+    serverId: string | null;
+    serverName: string;
+    toolName: string;
+    runId?: string | null | undefined;
+    input: unknown;
+  },
+  outcome: CallOutcome,
+  startedAt: Date,
+): Promise<ExecuteResult> {
   const finishedAt = new Date();
   const durationMs = Math.max(0, finishedAt.getTime() - startedAt.getTime());
-
-  const input = forStorage(req.input);
+  const input = forStorage(call.input);
   const output =
     outcome.status === "succeeded" ? forStorage(outcome.output) : forStorage(failureBody(outcome.error));
   const principal = ctx.principal;
@@ -130,11 +162,11 @@ async function execute(
   await ctx.db.insert(mcpToolExecutions).values({
     id: executionId,
     tenantId: ctx.db.tenantId,
-    serverId: null,
-    source: "builtin",
-    serverName: req.serverName,
-    toolName: req.toolName,
-    runId: req.runId ?? null,
+    serverId: call.serverId,
+    source: call.serverId === null ? "builtin" : "remote",
+    serverName: call.serverName,
+    toolName: call.toolName,
+    runId: call.runId ?? null,
     input: input.stored,
     output: output.stored,
     inputBytes: input.bytes,
