@@ -52,6 +52,15 @@ export const envSchema = z.object({
     .transform((v) => v === "true"),
   /** Largest accepted request body, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** Largest document upload (`/v1/rag/documents`, one request, all files together), in bytes. */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10_485_760),
+  /**
+   * A document whose ingestion has not moved for this long is re-queued (or failed, after
+   * RAG_MAX_ATTEMPTS) by the scheduled sweep. Longer than the queue's longest retry delay (15 min).
+   */
+  RAG_STALE_AFTER_SECONDS: z.coerce.number().int().min(1).default(1800),
+  /** Processing attempts of one document (queue retries and sweeps together) before it is failed. */
+  RAG_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /**
    * Anthropic API key; required in production. `npm run dev` and the tests set it to the local
@@ -60,6 +69,23 @@ export const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   /** The provider's base URL: Anthropic, Cloudflare AI Gateway, a company proxy or the local model server. */
   ANTHROPIC_BASE_URL: z.string().url().optional(),
+  // Embedding vendors for knowledge-base collections. Their URLs are operator configuration, like
+  // ANTHROPIC_BASE_URL, so calls to them skip the outbound checks for tenant URLs: a tenant picks
+  // only the vendor and model, never where the request goes. Unset keys answer "not configured".
+  /** Voyage AI API key, for collections with `embedding_provider` "voyage". */
+  VOYAGE_API_KEY: z.string().min(1).optional(),
+  /** Voyage AI's base URL (requests go to `<base>/v1/embeddings`). */
+  VOYAGE_BASE_URL: z.string().url().default("https://api.voyageai.com"),
+  /** API key of the OpenAI-compatible embeddings server; servers that need none (Ollama) take any value. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** Base URL of the OpenAI-compatible server: OpenAI, a gateway, Ollama, vLLM (`<base>/v1/embeddings`). */
+  OPENAI_BASE_URL: z.string().url().default("https://api.openai.com"),
+  /** Cloudflare account of the Workers AI REST API, used when the Worker has no `AI` binding. */
+  CLOUDFLARE_ACCOUNT_ID: z.string().min(1).optional(),
+  /** API token (Workers AI Read) for the Workers AI REST API. */
+  CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
+  /** Base URL of the Cloudflare API, for the Workers AI REST API. */
+  WORKERS_AI_BASE_URL: z.string().url().default("https://api.cloudflare.com"),
   /**
    * How long a streamed run keeps going with no client attached before it is cancelled with
    * stop reason `client_disconnected`. A client may reattach (Last-Event-ID) until then.
@@ -104,6 +130,14 @@ declare global {
       >;
       AGENT_RUN: DurableObjectNamespace<import("../durable-objects/agent-run/agent-run").AgentRun>;
       JOBS: Queue<import("../queues/jobs/message").JobMessage>;
+      /** Original uploads of knowledge-base documents, under `tenants/<tenantId>/documents/`. */
+      DOCUMENTS: R2Bucket;
+      /**
+       * Workers AI, for collections with `embedding_provider` "workers-ai". Not declared in
+       * wrangler.toml because it has no local emulation; add `[ai] binding = "AI"` there in
+       * production to use it. Without it, Workers AI is reached through its REST API.
+       */
+      AI?: Ai;
     }
     interface GlobalProps {
       mainModule: typeof import("./index");

@@ -1,4 +1,8 @@
 import type { TestProject } from "vitest/node";
+import {
+  FAKE_EMBEDDINGS_KEY,
+  startFakeEmbeddingsServer,
+} from "../../scripts/local-stack/fake-embeddings-server.ts";
 import { startFakeMcpServer } from "../../scripts/local-stack/fake-mcp-server.ts";
 import { startLocalStack } from "../../scripts/local-stack/index.ts";
 import { startWebhookSink } from "../../scripts/local-stack/webhook-sink.ts";
@@ -23,9 +27,17 @@ export default async function setup(project: TestProject) {
     await stack.close();
     throw error;
   });
+  // Voyage, OpenAI and Workers AI wire formats, for collections that embed with a vendor.
+  const fakeEmbeddings = await startFakeEmbeddingsServer().catch(async (error: unknown) => {
+    await fakeMcp.close();
+    await sink.close();
+    await stack.close();
+    throw error;
+  });
   for (const line of stack.describe) console.log(`[local stack] ${line}`);
   console.log(`[local stack] Webhook sink: ${sink.url}`);
   console.log(`[local stack] Fake MCP server: ${fakeMcp.url}`);
+  console.log(`[local stack] Fake embeddings server: ${fakeEmbeddings.url}`);
   project.provide("stack", stack.kind);
   project.provide("ownerDatabaseUrl", stack.ownerUrl);
   project.provide("workerBindings", {
@@ -38,8 +50,17 @@ export default async function setup(project: TestProject) {
     WEBHOOK_SINK_URL: sink.url,
     FAKE_MCP_URL: fakeMcp.url,
     OUTBOUND_ALLOW_PRIVATE: "true",
+    FAKE_EMBEDDINGS_URL: fakeEmbeddings.url,
+    VOYAGE_BASE_URL: `${fakeEmbeddings.url}/voyage`,
+    VOYAGE_API_KEY: FAKE_EMBEDDINGS_KEY,
+    OPENAI_BASE_URL: `${fakeEmbeddings.url}/openai`,
+    OPENAI_API_KEY: FAKE_EMBEDDINGS_KEY,
+    WORKERS_AI_BASE_URL: `${fakeEmbeddings.url}/workers-ai`,
+    CLOUDFLARE_ACCOUNT_ID: "test-account",
+    CLOUDFLARE_API_TOKEN: FAKE_EMBEDDINGS_KEY,
   });
   return async () => {
+    await fakeEmbeddings.close();
     await fakeMcp.close();
     await sink.close();
     await stack.close();
