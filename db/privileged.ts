@@ -79,6 +79,33 @@ export async function listMcpHealthTenants(client: Client, limit = 10_000): Prom
   return rows.map((row) => String(row.tenant_id));
 }
 
+export interface StaleDocument {
+  tenantId: string;
+  documentId: string;
+  generation: number;
+  status: string;
+  attempts: number;
+}
+
+/** Documents whose ingestion has not moved for `staleAfterSeconds`, oldest first (ids and counters only). */
+export async function listStaleDocuments(
+  client: Client,
+  staleAfterSeconds: number,
+  limit = 1000,
+): Promise<StaleDocument[]> {
+  const { rows } = await client.query(
+    "select tenant_id, document_id, generation, status, attempts from meridian_rag_stale_documents(make_interval(secs => $1), $2)",
+    [staleAfterSeconds, limit],
+  );
+  return rows.map((row) => ({
+    tenantId: String(row.tenant_id),
+    documentId: String(row.document_id),
+    generation: Number(row.generation),
+    status: String(row.status),
+    attempts: Number(row.attempts),
+  }));
+}
+
 export interface SessionRecord {
   sessionId: string;
   tenantId: string;

@@ -27,6 +27,7 @@ import { registerLogin } from "./routes/auth/login";
 import { registerLogout } from "./routes/auth/logout";
 import { registerPasswordRoutes } from "./routes/auth/password-routes";
 import { registerRefreshToken } from "./routes/auth/refresh";
+import { registerCollectionRoutes } from "./routes/collections";
 import { registerConversationsRoutes } from "./routes/conversations";
 import { registerDocsPage } from "./routes/docs/docs-page";
 import { registerOpenApi } from "./routes/docs/openapi";
@@ -35,6 +36,8 @@ import { registerGetReadiness } from "./routes/health/get-readiness";
 import { registerInvitationRoutes } from "./routes/invitations";
 import { registerMcpRoutes } from "./routes/mcp";
 import { registerMcpServerRoutes } from "./routes/mcp-servers";
+import { registerDocumentRoutes } from "./routes/rag-documents";
+import { registerRagSearchRoutes } from "./routes/rag-search";
 import { registerSecretsRoutes } from "./routes/secrets";
 import { registerTenantRoutes } from "./routes/tenant";
 import { registerTenantsRoutes } from "./routes/tenants";
@@ -58,6 +61,8 @@ const PUBLIC_PATHS = [
  * writes to them.
  */
 const SELF_TRANSACTING_PATHS = ["/v1/agents/:id/execute"];
+/** Document uploads: files, so a larger body limit than the rest of the API. */
+const UPLOAD_PATHS = ["/v1/rag/documents", "/v1/rag/documents/batch"];
 /** Platform-admin routes on tenants: no tenant transaction (create) or one for the named tenant. */
 const TENANT_ADMIN_PATHS = ["/v1/tenants", "/v1/tenants/*"];
 
@@ -89,7 +94,12 @@ app.use(
     maxAge: 600,
   }),
 );
-app.use("/v1/*", bodyLimit());
+app.use("/v1/*", except(UPLOAD_PATHS, bodyLimit()));
+for (const path of UPLOAD_PATHS)
+  app.use(
+    path,
+    bodyLimit((config) => config.MAX_UPLOAD_BYTES),
+  );
 app.use("/v1/*", except(PUBLIC_PATHS, authenticate()));
 app.use("/v1/tenants/:tenantId", tenantDb());
 app.use("/v1/tenants/:tenantId/*", tenantDb());
@@ -134,3 +144,6 @@ registerAgentRunsRoutes(app);
 registerAgentTasksRoutes(app);
 registerMcpRoutes(app);
 registerMcpServerRoutes(app);
+registerCollectionRoutes(app);
+registerDocumentRoutes(app);
+registerRagSearchRoutes(app);

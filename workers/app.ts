@@ -21,6 +21,8 @@ export interface HonoEnv {
     principal: Principal;
     /** Tenant-scoped database access; the only database handle a route ever sees. */
     db: TenantDb;
+    /** Tasks `afterCommit` queued for after the tenant transaction commits. */
+    afterCommit: import("./middleware/tenant-db").AfterCommit[];
   };
 }
 

@@ -36,7 +36,12 @@ describe("AgentRun Durable Object", () => {
     const stub = runObject(env, prepared.run);
     expect(await stub.start(prepared.spec)).toEqual({ started: true });
     expect(await stub.start(prepared.spec)).toEqual({ started: false });
-    const running = await api.get<AgentRunResponse>(`/v1/agent-runs/${runId}`, { token });
+    // The object marks the run running as its engine starts, just after `start` returns.
+    let running = await api.get<AgentRunResponse>(`/v1/agent-runs/${runId}`, { token });
+    for (let i = 0; i < 50 && running.body.status === "queued"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running = await api.get<AgentRunResponse>(`/v1/agent-runs/${runId}`, { token });
+    }
     expect(running.body.status).toBe("running");
 
     // A crash or redeploy loses the run held in memory; the keep-alive alarm wakes the new instance.

@@ -6,6 +6,8 @@ import { handleDeadJobs } from "./dlq";
 import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
 import { jobMessage } from "./message";
 import { runPurge } from "./purge";
+import { runRagIngest } from "./rag-ingest";
+import { runRagStaleSweep } from "./rag-stale-sweep";
 import { runWebhookDelivery } from "./webhook-delivery";
 
 export const JOBS_DLQ = "meridian-jobs-dlq";
@@ -51,6 +53,12 @@ export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promis
             break;
           case "agent_task":
             await runAgentTask(env, parsed.data, logger);
+            break;
+          case "rag_ingest":
+            await runRagIngest(env, config, parsed.data, logger);
+            break;
+          case "rag_stale_sweep":
+            await runRagStaleSweep(env, config, logger);
             break;
         }
         message.ack();

@@ -9,7 +9,7 @@ import { createTenant } from "../../test/harness/fixtures";
 import type { McpServerResponse } from "../../workers/routes/mcp-servers/schemas";
 import { handleJobs } from "./consumer";
 import type { JobMessage } from "./message";
-import { MCP_HEALTH_CRON, scheduled } from "./schedule";
+import { FREQUENT_CRON, scheduled } from "./schedule";
 
 const bindings = env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string };
 
@@ -23,16 +23,18 @@ async function register(token: string, url: string): Promise<McpServerResponse> 
 }
 
 describe("scheduled MCP health check", () => {
-  it("the 15-minute cron queues the sweep; the hourly one keeps queueing housekeeping", async () => {
+  it("the 15-minute cron queues the health and stale-ingestion sweeps; the hourly one keeps queueing housekeeping", async () => {
     const sent: JobMessage[] = [];
     const recording = {
       ...env,
-      JOBS: { send: async (m: JobMessage) => void sent.push(m) },
+      JOBS: {
+        sendBatch: async (batch: { body: JobMessage }[]) => void sent.push(...batch.map((m) => m.body)),
+      },
     } as unknown as typeof env;
     const at = Date.parse("2026-11-26T12:00:00Z");
-    await scheduled({ cron: MCP_HEALTH_CRON, scheduledTime: at } as ScheduledController, recording);
+    await scheduled({ cron: FREQUENT_CRON, scheduledTime: at } as ScheduledController, recording);
     await scheduled({ cron: "17 * * * *", scheduledTime: at } as ScheduledController, recording);
-    expect(sent.map((m) => m.type)).toEqual(["mcp_health_sweep", "purge_soft_deleted"]);
+    expect(sent.map((m) => m.type)).toEqual(["mcp_health_sweep", "rag_stale_sweep", "purge_soft_deleted"]);
   });
 
   it("the sweep finds only tenants with an active remote server, and a tenant's check records each server's health", async () => {

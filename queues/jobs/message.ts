@@ -35,6 +35,18 @@ export const jobMessage = z.discriminatedUnion("type", [
     tenantId: z.string().uuid(),
     taskId: z.string().uuid(),
   }),
+  z.object({
+    /** Ingest one knowledge-base document at the generation the sender saw. */
+    type: z.literal("rag_ingest"),
+    tenantId: z.string().uuid(),
+    documentId: z.string().uuid(),
+    generation: z.number().int().min(1),
+  }),
+  z.object({
+    /** Find documents whose ingestion has stalled; re-queue or fail each. */
+    type: z.literal("rag_stale_sweep"),
+    requestedAt: z.string().datetime(),
+  }),
 ]);
 
 export type JobMessage = z.infer<typeof jobMessage>;

@@ -4,15 +4,21 @@ import type { JobMessage } from "./message";
 /** How long a soft-deleted row can be restored before the purge removes it. */
 export const SOFT_DELETE_RETENTION_DAYS = 30;
 
-/** wrangler.toml's cron for the remote MCP servers' health check; the other one is housekeeping. */
-export const MCP_HEALTH_CRON = "*/15 * * * *";
+/**
+ * wrangler.toml's frequent cron: the remote MCP servers' health check and the stale-ingestion
+ * sweep. The other one is hourly housekeeping.
+ */
+export const FREQUENT_CRON = "*/15 * * * *";
 
 /** The cron triggers: enqueue the work rather than run it inside the scheduled event. */
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const requestedAt = new Date(controller.scheduledTime).toISOString();
-  const job: JobMessage =
-    controller.cron === MCP_HEALTH_CRON
-      ? { type: "mcp_health_sweep", requestedAt }
-      : { type: "purge_soft_deleted", olderThanDays: SOFT_DELETE_RETENTION_DAYS, requestedAt };
-  await env.JOBS.send(job);
+  const jobs: JobMessage[] =
+    controller.cron === FREQUENT_CRON
+      ? [
+          { type: "mcp_health_sweep", requestedAt },
+          { type: "rag_stale_sweep", requestedAt },
+        ]
+      : [{ type: "purge_soft_deleted", olderThanDays: SOFT_DELETE_RETENTION_DAYS, requestedAt }];
+  await env.JOBS.sendBatch(jobs.map((body) => ({ body })));
 }

@@ -29,3 +29,15 @@ export function credentialKey(p: Principal): string {
       return "platform_admin";
   }
 }
+
+/** The user or API key behind a request, as `created_by` columns record it; null for the platform admin. */
+export function principalId(p: Principal): string | null {
+  switch (p.kind) {
+    case "user":
+      return p.userId;
+    case "api_key":
+      return p.keyId;
+    case "platform_admin":
+      return null;
+  }
+}

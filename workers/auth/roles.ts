@@ -29,6 +29,10 @@ export const permissions = [
   "mcp:execute",
   // Owners and admins only: whoever sets a server's URL and secret decides where the secret goes.
   "mcp:write",
+  "rag:read",
+  "rag:write",
+  // Answers from a knowledge base spend model tokens: members and up, like running an agent.
+  "rag:query",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -48,6 +52,8 @@ const grants: Record<Role, ReadonlySet<Permission>> = {
     "api_keys:write",
     "webhooks:read",
     "mcp:execute",
+    "rag:write",
+    "rag:query",
   ]),
   viewer: new Set<Permission>(reads),
 };

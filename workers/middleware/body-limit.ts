@@ -1,15 +1,17 @@
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../app";
+import type { Config } from "../env";
 import { ApiError } from "../lib/errors";
 
 /**
- * Refuses bodies over MAX_BODY_BYTES with 413 before any handler parses them: by declared
+ * Refuses bodies over a limit (MAX_BODY_BYTES unless `limitOf` picks another, such as
+ * MAX_UPLOAD_BYTES for document uploads) with 413 before any handler parses them: by declared
  * Content-Length when present, else by reading the stream up to the limit (a chunked body
  * cannot promise its size).
  */
-export function bodyLimit() {
+export function bodyLimit(limitOf: (config: Config) => number = (config) => config.MAX_BODY_BYTES) {
   return createMiddleware<HonoEnv>(async function bodyLimitMiddleware(c, next) {
-    const max = c.get("config").MAX_BODY_BYTES;
+    const max = limitOf(c.get("config"));
     const tooLarge = () =>
       new ApiError("PAYLOAD_TOO_LARGE", { detail: `Request bodies are limited to ${max} bytes.` });
     const declared = c.req.header("content-length");

@@ -37,6 +37,8 @@ function checkPrincipal(principal: Principal, state: TenantState): Principal {
  */
 export function tenantDb() {
   return createMiddleware<HonoEnv>(async function tenantDbMiddleware(c, next) {
+    const pending: AfterCommit[] = [];
+    c.set("afterCommit", pending);
     try {
       await tenantTransaction(
         c,
@@ -48,8 +50,37 @@ export function tenantDb() {
       );
     } catch (error) {
       if (!(error instanceof Rollback)) throw error;
+      return;
+    }
+    for (const task of pending) {
+      try {
+        await task();
+      } catch (error) {
+        c.get("logger").warn("after-commit task failed", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
   });
+}
+
+/** Work that must follow the request's commit, such as a queue message naming a new row. */
+export type AfterCommit = () => Promise<unknown>;
+
+/**
+ * Runs `task` once the request's tenant transaction has committed, before the response leaves;
+ * never when it rolls back. For a queue message about rows the request writes: sent earlier, its
+ * consumer could look before the commit and find nothing. A task that fails is logged, not
+ * raised: the rows are committed, so whatever sweeps up unsent work (the stale-document sweep,
+ * for ingestion) must cover it.
+ *
+ * @example
+ * afterCommit(c, () => c.env.JOBS.send({ type: "rag_ingest", tenantId, documentId, generation }));
+ */
+export function afterCommit(c: Context, task: AfterCommit): void {
+  const pending = c.get("afterCommit");
+  if (!pending) throw new Error("afterCommit needs the tenantDb middleware's transaction");
+  pending.push(task);
 }
 
 /**

@@ -3,6 +3,7 @@ import { mcpServers } from "../../../db/schema/mcp";
 import { checkRemoteMcpUrl } from "../../../mcp/client/policy";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { principalId } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { newId } from "../../lib/ids";
 import { problemResponses } from "../../lib/problem-responses";
@@ -76,7 +77,7 @@ export function registerCreateMcpServer(app: App) {
         transport: input.transport,
         status: input.status,
         authSecretName: secretName,
-        createdBy: caller.kind === "user" ? caller.userId : caller.kind === "api_key" ? caller.keyId : null,
+        createdBy: principalId(caller),
       })
       .returning();
     if (!server) throw new Error("mcp server insert returned no row");

@@ -1,0 +1,52 @@
+import { eq } from "drizzle-orm";
+import { connect } from "../../db/client";
+import { documents } from "../../db/schema/rag";
+import { withTenant } from "../../db/tenant";
+import type { Config, Env } from "../../workers/env";
+import type { Logger } from "../../workers/lib/logger";
+import { embeddingSettings } from "../../workers/rag/embed/provider";
+import { recordFailure } from "../../workers/rag/ingest/document-state";
+import { ingestDocument } from "../../workers/rag/ingest/ingest-document";
+import type { IngestJob } from "../../workers/rag/ingest/job";
+
+/**
+ * One attempt at a `rag_ingest` message. Resolves when the message is done (indexed, failed for
+ * good, or stale); throws `IngestRetry` so the consumer retries with backoff.
+ */
+export async function runRagIngest(env: Env, config: Config, job: IngestJob, logger: Logger): Promise<void> {
+  const client = await connect(config);
+  try {
+    const outcome = await ingestDocument(
+      {
+        client,
+        bucket: env.DOCUMENTS,
+        embedding: embeddingSettings(config, env),
+        maxAttempts: config.RAG_MAX_ATTEMPTS,
+      },
+      job,
+    );
+    logger.info("document ingestion", { documentId: job.documentId, tenantId: job.tenantId, ...outcome });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A `rag_ingest` message that exhausted the queue's retries: its document is failed with the last
+ * attempt's reason, so it never sits in a stage forever; `POST .../retry` revives it.
+ */
+export async function failDeadRagIngest(config: Config, job: IngestJob, attempts: number): Promise<boolean> {
+  const client = await connect(config);
+  try {
+    return await withTenant(client, job.tenantId, async (db) => {
+      const [row] = await db
+        .select({ statusReason: documents.statusReason })
+        .from(documents)
+        .where(eq(documents.id, job.documentId));
+      const last = row?.statusReason ?? "no attempt recorded a reason";
+      return recordFailure(db, job, `gave up after ${attempts} deliveries; ${last}`, { final: true });
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,118 @@
+import { and, type SQL, sql } from "drizzle-orm";
+import {
+  chunks,
+  documents,
+  type EmbeddingDim,
+  embeddingDimIs,
+  embeddingDistance,
+} from "../../../db/schema/rag";
+import type { TenantDb } from "../../../db/tenant";
+import { type Candidate, type CandidateScope, liveDocumentJoin, scopeConditions } from "./candidates";
+
+/** Collections embedded by one model, searched with that model's embedding of the query. */
+export interface VectorGroup {
+  collectionIds: readonly string[];
+  dim: EmbeddingDim;
+  vector: readonly number[];
+}
+
+/** pgvector's own ceiling for `hnsw.ef_search`. */
+const MAX_EF_SEARCH = 1000;
+
+/**
+ * The HNSW candidate list size for a query wanting `limit` rows: at least 40 (pgvector's
+ * default, measured at recall@10 0.94 with iterative scan) and 4x the rows wanted, so the first
+ * pass of the graph usually holds them all and iterative scan only has to continue for filters.
+ *
+ * @example
+ * efSearchFor(10); // 40
+ * efSearchFor(50); // 200
+ */
+export function efSearchFor(limit: number): number {
+  return Math.min(MAX_EF_SEARCH, Math.max(40, 4 * limit));
+}
+
+/**
+ * One statement that finds the `limit` leaf chunks nearest to a group's query vector.
+ *
+ * `ann` goes through the partial HNSW index of the group's size: it orders by
+ * `embeddingDistance` with the `embeddingDimIs` predicate, both with the literal dimension the
+ * index needs. The index holds every tenant's chunks and the scope is applied to what it
+ * returns, so the scan relies on `hnsw.iterative_scan`; but an iterative scan gives up after
+ * `hnsw.max_scan_tuples` (20,000) tuples, and a small tenant's chunks can all lie beyond that
+ * many of other tenants' (measured: 0 rows for a tenant holding 60k of 160k chunks, queried
+ * with a vector near another tenant's). So when `ann` comes back short, `exact` ranks every
+ * chunk in scope by brute force; its condition is a one-time filter, so it costs nothing when
+ * `ann` is full, and MATERIALIZED keeps the planner from serving it with the index again.
+ * A chunk can be in both halves, with the same distance. Exposed so a test can EXPLAIN it.
+ *
+ * @throws Error when the vector's length is not `group.dim`.
+ * @example
+ * const plan = await db.execute(sql`explain ${vectorSearchQuery(db, scope, group, 10)}`);
+ */
+export function vectorSearchQuery(
+  db: TenantDb,
+  scope: CandidateScope,
+  group: VectorGroup,
+  limit: number,
+): SQL {
+  const inScope = (extra?: SQL) =>
+    db
+      .select({
+        chunkId: chunks.id,
+        distance: sql<number>`${embeddingDistance(group.dim, group.vector)}`.as("distance"),
+      })
+      .from(chunks)
+      .innerJoin(documents, liveDocumentJoin)
+      .where(
+        and(
+          ...scopeConditions(db, { ...scope, collectionIds: group.collectionIds }),
+          embeddingDimIs(group.dim),
+          extra,
+        ),
+      );
+  // Ordered by the output name, so the query vector is sent once per half; the planner still
+  // matches it to the index expression.
+  const ann = inScope().orderBy(sql`distance`).limit(limit);
+  const exact = inScope(sql`(select count(*) from ann) < ${limit}`);
+  return sql`with ann as (${ann}), exact as materialized (${exact})
+    select "id", "distance" from ann
+    union all
+    (select "id", "distance" from exact order by "distance" limit ${limit})`;
+}
+
+/**
+ * The `limit` leaf chunks nearest to the query across all groups, best first, scored by cosine
+ * similarity (`1 - distance`). Sets, local to the caller's transaction,
+ * `hnsw.iterative_scan = relaxed_order` (without it the tenant, collection and metadata filters
+ * starve the index scan and fewer than `limit` rows come back) and `hnsw.ef_search` from
+ * `efSearchFor`. Relaxed order may hand rows back slightly out of order, and groups of
+ * different models are merged, so the result is sorted here. Similarities of different models
+ * are not calibrated against each other; merging them by score is the best one list can do.
+ *
+ * @throws Error when a vector's length does not match its group's dimension.
+ * @example
+ * const hits = await vectorSearch(db, { collectionIds: [id] }, [{ collectionIds: [id], dim: 384, vector }], 10);
+ */
+export async function vectorSearch(
+  db: TenantDb,
+  scope: CandidateScope,
+  groups: readonly VectorGroup[],
+  limit: number,
+): Promise<Candidate[]> {
+  if (groups.length === 0) return [];
+  await db.execute(
+    sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(efSearchFor(limit))}, true)`,
+  );
+  const best = new Map<string, number>();
+  for (const group of groups) {
+    const { rows } = await db.execute<{ id: string; distance: number | string }>(
+      vectorSearchQuery(db, scope, group, limit),
+    );
+    for (const row of rows) best.set(row.id, 1 - Number(row.distance));
+  }
+  return [...best]
+    .map(([chunkId, score]) => ({ chunkId, score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit);
+}

@@ -1,0 +1,84 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { collections } from "../../../db/schema/rag";
+import type { TenantDb } from "../../../db/tenant";
+import type { Context } from "../../app";
+import { ApiError } from "../../lib/errors";
+import { embeddingProvider, embeddingSettings } from "../../rag/embed/provider";
+import { EmbeddingError } from "../../rag/embed/types";
+import { type SearchCollection, type SearchResult, searchChunks } from "../../rag/search/search";
+import type { RagSearchRequest } from "./schemas";
+
+/** What a retrieval needs from a search or answer request. */
+export type RetrieveInput = Pick<
+  RagSearchRequest,
+  "query" | "collectionIds" | "mode" | "topK" | "minScore" | "filter" | "includeParents"
+>;
+
+/**
+ * The retrieval behind `POST /v1/rag/search` and `POST /v1/rag/query`: checks the collections,
+ * embeds the query with each collection's configured vendor and runs `searchChunks` in `db`.
+ * `collectionIds` are the searched collections, duplicates removed, in request order.
+ *
+ * @throws ApiError NOT_FOUND for a collection that is missing, deleted or another tenant's (one
+ *   answer for all three, so ids of other tenants cannot be probed); UNPROCESSABLE when a
+ *   collection's embedding vendor is not configured, unknown or refuses the request; UNAVAILABLE
+ *   when the vendor fails in a way that may pass (rate limit, 5xx, network).
+ * @example
+ * const { hits } = await retrieve(c, c.get("db"), c.req.valid("json"));
+ */
+export async function retrieve(
+  c: Context,
+  db: TenantDb,
+  input: RetrieveInput,
+): Promise<SearchResult & { collectionIds: string[] }> {
+  const searched = await loadCollections(db, input.collectionIds);
+  const settings = embeddingSettings(c.get("config"), c.env);
+  try {
+    const result = await searchChunks(db, (choice) => embeddingProvider(choice, settings), {
+      collections: searched,
+      query: input.query,
+      mode: input.mode,
+      topK: input.topK,
+      minScore: input.minScore,
+      filter: input.filter,
+      includeParents: input.includeParents,
+    });
+    return { ...result, collectionIds: searched.map((s) => s.id) };
+  } catch (error) {
+    throw error instanceof EmbeddingError ? embeddingProblem(error) : error;
+  }
+}
+
+async function loadCollections(db: TenantDb, ids: readonly string[]): Promise<SearchCollection[]> {
+  const wanted = [...new Set(ids.map((id) => id.toLowerCase()))];
+  const rows = await db
+    .select({
+      id: collections.id,
+      embeddingProvider: collections.embeddingProvider,
+      embeddingModel: collections.embeddingModel,
+      embeddingDim: collections.embeddingDim,
+    })
+    .from(collections)
+    .where(
+      and(
+        eq(collections.tenantId, db.tenantId),
+        inArray(collections.id, wanted),
+        isNull(collections.deletedAt),
+      ),
+    );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return wanted.map((id) => {
+    const row = byId.get(id);
+    if (!row) throw new ApiError("NOT_FOUND", { detail: `collection ${id} not found` });
+    return row;
+  });
+}
+
+function embeddingProblem(error: EmbeddingError): ApiError {
+  return error.retryable
+    ? new ApiError("UNAVAILABLE", { detail: `The embedding service failed: ${error.message}`, cause: error })
+    : new ApiError("UNPROCESSABLE", {
+        detail: `The query cannot be embedded for a searched collection: ${error.message}`,
+        cause: error,
+      });
+}

@@ -1,0 +1,60 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../app";
+import { authorize } from "../../auth/authorize";
+import { principalId } from "../../auth/principal";
+import { problemResponses } from "../../lib/problem-responses";
+import { recordRagQuery } from "../../rag/search/record-query";
+import { retrieve } from "./retrieve";
+import { ragSearchRequestSchema, ragSearchResponseSchema, toHitResponse } from "./schemas";
+
+export type { RagSearchResponse } from "./schemas";
+
+const route = createRoute({
+  operationId: "ragSearch",
+  tags: ["rag"],
+  method: "post",
+  path: "/v1/rag/search",
+  summary: "Search knowledge-base collections",
+  description:
+    "Retrieval only: the chunks of the given collections that best match the query, by vector similarity, " +
+    "full text or both (`mode`), each with its document and parent passage. Chunks of deleted documents are " +
+    "never returned. The query and its hits are recorded (`queryId`) for evaluation. Every role may search " +
+    "(`rag:read`). A collection whose embedding vendor is not configured or refuses the query answers 422; a " +
+    "vendor failure that may pass (rate limit, outage) answers 503.",
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { "application/json": { schema: ragSearchRequestSchema } } } },
+  responses: {
+    200: {
+      description: "The hits, best first.",
+      content: { "application/json": { schema: ragSearchResponseSchema } },
+    },
+    ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 500, 503),
+  },
+});
+
+export function registerRagSearch(app: App) {
+  app.openapi(route, async (c) => {
+    authorize(c, "rag:read");
+    const input = c.req.valid("json");
+    const db = c.get("db");
+    const started = Date.now();
+    const { hits, collectionIds } = await retrieve(c, db, input);
+    const tookMs = Date.now() - started;
+    const queryId = await recordRagQuery(db, {
+      kind: "search",
+      query: input.query,
+      collectionIds,
+      params: {
+        mode: input.mode,
+        topK: input.topK,
+        includeParents: input.includeParents,
+        ...(input.minScore !== undefined ? { minScore: input.minScore } : {}),
+        ...(input.filter !== undefined ? { filter: input.filter } : {}),
+      },
+      latencyMs: tookMs,
+      createdBy: principalId(c.get("principal")),
+      hits,
+    });
+    return c.json({ queryId, mode: input.mode, tookMs, hits: hits.map(toHitResponse) }, 200);
+  });
+}
