@@ -37,6 +37,7 @@ import { registerInvitationRoutes } from "./routes/invitations";
 import { registerMcpRoutes } from "./routes/mcp";
 import { registerMcpServerRoutes } from "./routes/mcp-servers";
 import { registerDocumentRoutes } from "./routes/rag-documents";
+import { registerRagQueryRoutes } from "./routes/rag-query";
 import { registerRagSearchRoutes } from "./routes/rag-search";
 import { registerSecretsRoutes } from "./routes/secrets";
 import { registerTenantRoutes } from "./routes/tenant";
@@ -57,10 +58,10 @@ const PUBLIC_PATHS = [
 ];
 /**
  * Routes that open their tenant transaction themselves (`tenantTransaction`), because their
- * work must be committed before the response: an agent run's rows, before its Durable Object
- * writes to them.
+ * work must be committed before the response (an agent run's rows, before its Durable Object
+ * writes to them) or no transaction may stay open through a model call (a RAG answer).
  */
-const SELF_TRANSACTING_PATHS = ["/v1/agents/:id/execute"];
+const SELF_TRANSACTING_PATHS = ["/v1/agents/:id/execute", "/v1/rag/query"];
 /** Document uploads: files, so a larger body limit than the rest of the API. */
 const UPLOAD_PATHS = ["/v1/rag/documents", "/v1/rag/documents/batch"];
 /** Platform-admin routes on tenants: no tenant transaction (create) or one for the named tenant. */
@@ -147,3 +148,4 @@ registerMcpServerRoutes(app);
 registerCollectionRoutes(app);
 registerDocumentRoutes(app);
 registerRagSearchRoutes(app);
+registerRagQueryRoutes(app);

@@ -40,3 +40,20 @@ export function providerKind(config: Pick<Config, "ANTHROPIC_BASE_URL">): "anthr
   if (host === "localhost" || host === "[::1]" || host.startsWith("127.")) return "local";
   return "gateway";
 }
+
+/** The request header a test deployment forwards to a local model server to script its answers. */
+export const SCENARIO_HEADER = "x-model-scenario";
+
+/**
+ * Headers for model calls made on behalf of a request: the scenario header, forwarded outside
+ * production only, so a local model server can script its answers; nothing otherwise.
+ *
+ * @example
+ * const headers = providerTestHeaders(c.req.header(SCENARIO_HEADER), config);
+ */
+export function providerTestHeaders(
+  scenario: string | undefined,
+  config: Pick<Config, "ENVIRONMENT">,
+): Record<string, string> {
+  return scenario && config.ENVIRONMENT !== "production" ? { [SCENARIO_HEADER]: scenario } : {};
+}

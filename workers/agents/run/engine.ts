@@ -246,7 +246,7 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
       results.push({
         type: "tool_result",
         tool_use_id: use.id,
-        content: outcome.content,
+        content: outcome.blocks ?? outcome.content,
         ...(outcome.status === "succeeded" ? {} : { is_error: true }),
       });
     }

@@ -68,7 +68,20 @@ export function appendTurn(out: Anthropic.MessageParam[], role: "user" | "assist
 export function toBlockParam(block: Anthropic.ContentBlock): ContentBlock {
   switch (block.type) {
     case "text":
-      return { type: "text", text: block.text };
+      // Citations are kept (stored with the message, sent back in later turns); the response's
+      // `file_id` is not a request field, so it is dropped.
+      return block.citations?.length
+        ? {
+            type: "text",
+            text: block.text,
+            citations: block.citations.map((citation) => {
+              const { file_id: _fileId, ...param } = citation as Anthropic.TextCitation & {
+                file_id?: unknown;
+              };
+              return param as Anthropic.TextCitationParam;
+            }),
+          }
+        : { type: "text", text: block.text };
     case "tool_use":
       return { type: "tool_use", id: block.id, name: block.name, input: block.input };
     case "thinking":

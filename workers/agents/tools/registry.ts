@@ -23,6 +23,12 @@ export interface ToolOutcome {
   status: "succeeded" | "failed";
   /** JSON text handed back to the model as the tool result, cut to the run's limit. */
   content: string;
+  /**
+   * Content blocks handed to the model instead of `content`, for tools whose results the model
+   * can cite (a knowledge-base search returns `search_result` blocks); `content` is then what is
+   * recorded as the tool's output.
+   */
+  blocks?: Exclude<Anthropic.ToolResultBlockParam["content"], string | undefined>;
   truncated: boolean;
   durationMs: number;
 }

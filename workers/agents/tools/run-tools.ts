@@ -10,6 +10,7 @@ import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
 import type { Principal } from "../../auth/principal";
 import type { Config, Env } from "../../env";
 import type { RunSpec, RunTool } from "../run/spec";
+import { knowledgeBaseTool } from "./knowledge-base";
 import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "./registry";
 
 /** A tool as a run uses it: what the model is told, whether a human must approve, how to call it. */
@@ -34,8 +35,9 @@ function mcpTarget(entry: RunTool): { server: string; tool: string } | null {
 }
 
 /**
- * The agent's tools the run can call: built-in tools, tools of Meridian's built-in MCP servers,
- * and tools of the tenant's remote MCP servers as last discovered (a disabled, deleted or
+ * The agent's tools the run can call: built-in tools, knowledge-base search over the tenant's
+ * collections, tools of Meridian's built-in MCP servers, and tools of the tenant's remote MCP
+ * servers as last discovered (a disabled, deleted or
  * never-discovered server's tools are left out, so the model is not offered what cannot run).
  * Remote tools cost one read at the start of the run; runs without them read nothing.
  */
@@ -51,6 +53,11 @@ export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise
         requiresApproval: entry.requiresApproval,
         call: (input, opts) => executeTool(tool, input, { tenantId: spec.tenantId, ...opts }),
       });
+      continue;
+    }
+    if (entry.type === "knowledge_base") {
+      const tool = knowledgeBaseTool(entry, host);
+      if (tool) out.set(entry.name, tool);
       continue;
     }
     if (entry.type !== "mcp") continue;

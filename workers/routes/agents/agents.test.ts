@@ -5,11 +5,14 @@ import { createTenant } from "../../../test/harness/fixtures";
 import type { ListAgentsResponse } from "./list-agents";
 import type { AgentResponse, AgentVersionResponse } from "./schemas";
 
+/** A collection id: a knowledge-base tool's collections are looked up when it runs, not when it is saved. */
+const KNOWLEDGE_BASE_ID = "0193b2c4-8f1e-7a3b-9c2d-4e5f6a7b8c9d";
+
 const definition = {
   name: "analyst",
   model: "claude-sonnet-4-6",
   systemPrompt: "You are a concise analyst.",
-  tools: [{ name: "search_docs", type: "knowledge_base" }],
+  tools: [{ name: "search_docs", type: "knowledge_base", config: { collectionIds: [KNOWLEDGE_BASE_ID] } }],
   capabilities: ["data_analysis"],
   resourceLimits: { maxTokens: 8000, maxExecutionSeconds: 300 },
 };
@@ -99,7 +102,7 @@ describe("agents", () => {
         ...definition,
         tools: [
           { name: "calculator", type: "builtin" },
-          { name: "search_docs", type: "knowledge_base" },
+          { name: "search_docs", type: "knowledge_base", config: { collectionIds: [KNOWLEDGE_BASE_ID] } },
         ],
       },
     });

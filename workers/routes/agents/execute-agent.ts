@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { providerFor, providerKind } from "../../agents/provider";
+import { providerFor, providerKind, providerTestHeaders } from "../../agents/provider";
 import { followRun, recordedFailure, runMessages, runObject } from "../../agents/run/object";
 import { type Prepared, prepareRun } from "../../agents/run/prepare";
 import { runActor } from "../../agents/run/spec";
@@ -141,8 +141,7 @@ export function registerExecuteAgent(app: App) {
     const actor = runActor(caller);
     const mode = input.async ? "async" : stream ? "stream" : "sync";
 
-    const providerHeaders: Record<string, string> =
-      scenario && config.ENVIRONMENT !== "production" ? { "x-model-scenario": scenario } : {};
+    const providerHeaders = providerTestHeaders(scenario, config);
     if (input.callbackUrl) checkOutboundUrl(input.callbackUrl, webhookPolicy(config));
 
     // Committed before the run's object starts writing to these rows.

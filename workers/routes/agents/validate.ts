@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { tenants } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
+import { knowledgeBaseConfig } from "../../agents/tools/knowledge-base";
 import { BUILTIN_TOOLS } from "../../agents/tools/registry";
 import { ApiError, type FieldError } from "../../lib/errors";
 import { limitsAboveCeiling, type PartialLimits } from "../../lib/limits";
@@ -42,6 +43,7 @@ export async function checkAgentDefinition(
       });
     }
     if (tool.type === "mcp") errors.push(...mcpToolErrors(tool, i));
+    if (tool.type === "knowledge_base") errors.push(...knowledgeBaseToolErrors(tool, i));
   }
   if (definition.resourceLimits) {
     for (const key of limitsAboveCeiling(definition.resourceLimits, tenant?.limits)) {
@@ -57,6 +59,23 @@ export async function checkAgentDefinition(
       errors,
     });
   }
+}
+
+/**
+ * A `knowledge_base` tool names the collections it searches (`config.collectionIds`, 1-10) and
+ * may set `topK` and `mode`. Whether the collections exist is checked when the tool runs: a
+ * collection deleted later must not make the agent unsavable.
+ */
+function knowledgeBaseToolErrors(
+  tool: { config?: Record<string, unknown> | undefined },
+  i: number,
+): FieldError[] {
+  const parsed = knowledgeBaseConfig.safeParse(tool.config ?? {});
+  if (parsed.success) return [];
+  return parsed.error.issues.map((issue) => ({
+    path: [`tools.${i}.config`, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
 }
 
 /**
