@@ -10,6 +10,7 @@ import type { ListAgentRunsResponse } from "../../../workers/routes/agent-runs/l
 import type { AgentRunResponse } from "../../../workers/routes/agent-runs/schemas";
 import type { AgentResponse } from "../../../workers/routes/agents/schemas";
 import { withTenantDb } from "../../../workers/routes/conversations/test-fixtures";
+import { createCollection, settled, uploadText } from "../../../workers/routes/rag-documents/test-fixtures";
 import { executeBuiltinTool } from "../../server/execute";
 import { connectBuiltin } from "../../server/test-client";
 import type { RunView } from "./runs";
@@ -61,7 +62,13 @@ describe("meridian over MCP (POST /v1/mcp/builtin/meridian)", () => {
     const client = await connect(key);
     expect(client.getServerVersion()).toMatchObject({ name: "meridian" });
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["get_run", "list_agents", "run_agent"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "get_run",
+      "list_agents",
+      "list_collections",
+      "run_agent",
+      "search_knowledge_base",
+    ]);
     expect(tools.find((t) => t.name === "run_agent")?.inputSchema).toMatchObject({
       type: "object",
       required: ["agentId", "message"],
@@ -90,6 +97,51 @@ describe("meridian over MCP (POST /v1/mcp/builtin/meridian)", () => {
     expect((listB.structuredContent as { agents: { name: string }[] }).agents.map((x) => x.name)).toEqual([
       "B's own",
     ]);
+  });
+
+  test("lists and searches the tenant's knowledge bases, and finds nothing of another tenant's", async () => {
+    const a = await tenantWithKey();
+    const b = await tenantWithKey();
+    const collection = await createCollection(a.token, { name: "handbook" });
+    const doc = await uploadText(
+      a.token,
+      collection.id,
+      "Refunds are paid within 30 days to the original card.",
+      {
+        title: "Refund policy",
+      },
+    );
+    await uploadText(
+      b.token,
+      (await createCollection(b.token, { name: "handbook" })).id,
+      "B's own refunds take a year.",
+    );
+    expect((await settled(a.token, doc.id)).status).toBe("indexed");
+
+    const clientA = await connect(a.key);
+    const listed = await call(clientA, "list_collections", {});
+    expect(listed.structuredContent).toEqual({
+      collections: [{ id: collection.id, name: "handbook", description: null }],
+      truncated: false,
+    });
+    const found = await call(clientA, "search_knowledge_base", {
+      query: "refund days",
+      collectionIds: [collection.id],
+    });
+    expect(found.isError).toBeFalsy();
+    const results = (found.structuredContent as { results: { documentId: string; content: string }[] })
+      .results;
+    expect(results[0]).toMatchObject({ documentId: doc.id, content: expect.stringContaining("30 days") });
+    expect(JSON.stringify(results)).not.toContain("a year");
+
+    // Tenant B's key names A's collection: the same answer as an id that does not exist.
+    const foreign = await call(await connect(b.key), "search_knowledge_base", {
+      query: "refund days",
+      collectionIds: [collection.id],
+    });
+    expect(foreign.isError).toBe(true);
+    expect(JSON.stringify(foreign.content)).toContain("not found");
+    expect(JSON.stringify(foreign.content)).not.toContain("30 days");
   });
 
   test("run_agent answers with the model's reply, as a sync run visible through the API", async () => {

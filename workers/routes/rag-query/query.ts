@@ -13,6 +13,7 @@ import { allowedModels } from "../../lib/models";
 import { problemResponses } from "../../lib/problem-responses";
 import { tenantTransaction } from "../../middleware/tenant-db";
 import { type AnswerEvent, type AnswerResult, generateAnswer } from "../../rag/answer/generate-answer";
+import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
 import type { SearchHit } from "../../rag/search/search";
 import { retrieve } from "../rag-search/retrieve";
@@ -65,7 +66,7 @@ export function registerRagQuery(app: App) {
       c,
       async (db) => {
         await checkModel(db, model);
-        return (await retrieve(c, db, input)).hits;
+        return (await retrieve(embeddingSettings(c.get("config"), c.env), db, input)).hits;
       },
       { readOnly: true },
     );

@@ -1,9 +1,8 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { collections } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
-import type { Context } from "../../app";
 import { ApiError } from "../../lib/errors";
-import { embeddingProvider, embeddingSettings } from "../../rag/embed/provider";
+import { type EmbeddingSettings, embeddingProvider } from "../../rag/embed/provider";
 import { EmbeddingError } from "../../rag/embed/types";
 import { type SearchCollection, type SearchResult, searchChunks } from "../../rag/search/search";
 import type { RagSearchRequest } from "./schemas";
@@ -24,15 +23,14 @@ export type RetrieveInput = Pick<
  *   collection's embedding vendor is not configured, unknown or refuses the request; UNAVAILABLE
  *   when the vendor fails in a way that may pass (rate limit, 5xx, network).
  * @example
- * const { hits } = await retrieve(c, c.get("db"), c.req.valid("json"));
+ * const { hits } = await retrieve(embeddingSettings(c.get("config"), c.env), c.get("db"), c.req.valid("json"));
  */
 export async function retrieve(
-  c: Context,
+  settings: EmbeddingSettings,
   db: TenantDb,
   input: RetrieveInput,
 ): Promise<SearchResult & { collectionIds: string[] }> {
   const searched = await loadCollections(db, input.collectionIds);
-  const settings = embeddingSettings(c.get("config"), c.env);
   try {
     const result = await searchChunks(db, (choice) => embeddingProvider(choice, settings), {
       collections: searched,

@@ -3,6 +3,7 @@ import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
 import { problemResponses } from "../../lib/problem-responses";
+import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
 import { retrieve } from "./retrieve";
 import { ragSearchRequestSchema, ragSearchResponseSchema, toHitResponse } from "./schemas";
@@ -38,7 +39,7 @@ export function registerRagSearch(app: App) {
     const input = c.req.valid("json");
     const db = c.get("db");
     const started = Date.now();
-    const { hits, collectionIds } = await retrieve(c, db, input);
+    const { hits, collectionIds } = await retrieve(embeddingSettings(c.get("config"), c.env), db, input);
     const tookMs = Date.now() - started;
     const queryId = await recordRagQuery(db, {
       kind: "search",
