@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { hashedVector } from "../../workers/rag/embed/local.ts";
+import { serveLocal } from "./http-server";
 
 export interface FakeEmbeddingsServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`; see {@link startFakeEmbeddingsServer} for the paths under it. */
@@ -302,23 +302,5 @@ export async function startFakeEmbeddingsServer(
     return json(res, result);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        json(res, { status: 500, body: { error: error instanceof Error ? error.message : String(error) } });
-      } else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address}:${port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveLocal(handle, (res, message) => json(res, { status: 500, body: { error: message } }), opts);
 }

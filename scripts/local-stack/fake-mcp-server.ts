@@ -1,10 +1,10 @@
 import { Buffer } from "node:buffer";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
+import { serveLocal } from "./http-server";
 
 export interface FakeMcpServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`; see {@link startFakeMcpServer} for the paths under it. */
@@ -223,24 +223,10 @@ export async function startFakeMcpServer(
     return send(res, 404, "text/plain", "not found");
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        send(res, 500, "text/plain", error instanceof Error ? error.message : String(error));
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address}:${port}`,
-    async close() {
+  return serveLocal(handle, (res, message) => send(res, 500, "text/plain", message), {
+    ...opts,
+    beforeClose: async () => {
       for (const transport of legacySessions.values()) await transport.close().catch(() => undefined);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-  };
+  });
 }

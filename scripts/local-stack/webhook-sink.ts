@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { serveLocal } from "./http-server";
 
 export interface WebhookSink {
   /** Base URL, e.g. `http://127.0.0.1:41234`; webhooks go to `<url>/<any path>`. */
@@ -92,22 +92,5 @@ export async function startWebhookSink(opts: { port?: number; host?: string } = 
     return json(res, status, status < 300 ? { ok: true } : { error: `scripted ${status}` });
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error) });
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address}:${port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveLocal(handle, (res, message) => json(res, 500, { error: message }), opts);
 }
