@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { createTenant } from "../../../test/harness/fixtures";
+import { originalKey } from "../../rag/ingest/storage";
 import type { ListCollectionsResponse } from "./list-collections";
 import type { collectionWithStatsSchema } from "./schemas";
 
@@ -90,13 +92,14 @@ describe("knowledge-base collections", () => {
   });
 
   it("fixes the embedding model once the collection holds a document", async () => {
-    const { token } = await createTenant();
+    const { token, tenant } = await createTenant();
     const collection = await create(token, { name: "fixed" });
     const upload = await api.post("/v1/rag/documents", {
       token,
       body: { collectionId: collection.body.id, content: "Vectors are stored per chunk." },
     });
     expect(upload.status, JSON.stringify(upload.body)).toBe(202);
+    const documentId = (upload.body as { id: string }).id;
     const change = await api.patch<ProblemBody>(`/v1/rag/collections/${collection.body.id}`, {
       token,
       body: { embedding: { provider: "local", dimensions: 768 } },
@@ -108,6 +111,11 @@ describe("knowledge-base collections", () => {
       body: { embedding: { provider: "local" }, description: "ok" },
     });
     expect(same.status).toBe(200);
+
+    // Deleting the collection takes its documents, and their originals, with it.
+    expect((await api.delete(`/v1/rag/collections/${collection.body.id}`, { token })).status).toBe(204);
+    expect((await api.get(`/v1/rag/documents/${documentId}`, { token })).status).toBe(404);
+    expect(await env.DOCUMENTS.get(originalKey(tenant.id, documentId))).toBeNull();
   });
 
   it("is a wall between tenants: same names allowed, foreign ids are 404", async () => {

@@ -6,6 +6,7 @@ import { authorize } from "../../auth/authorize";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
+import { afterCommit } from "../../middleware/tenant-db";
 import { loadCollection } from "./load";
 
 const route = createRoute({
@@ -15,8 +16,9 @@ const route = createRoute({
   path: "/v1/rag/collections/{id}",
   summary: "Delete a collection and its documents",
   description:
-    "The collection and its documents leave search at once; their rows and chunks are removed " +
-    "for good by the retention purge, and pending ingestion of them stops.",
+    "The collection and its documents leave search at once and the documents' originals are removed " +
+    "from storage; their rows and chunks are removed for good by the retention purge, and pending " +
+    "ingestion of them stops.",
   security: [{ bearer: [] }],
   request: { params: z.object({ id: uuidParam("id", "collection") }) },
   responses: {
@@ -35,7 +37,13 @@ export function registerDeleteCollection(app: App) {
       .update(documents)
       .set({ deletedAt: sql`now()` })
       .where(and(eq(documents.collectionId, row.id), isNull(documents.deletedAt)))
-      .returning({ id: documents.id });
+      .returning({ id: documents.id, storageKey: documents.storageKey });
+    const originals = removed.flatMap((d) => (d.storageKey ? [d.storageKey] : []));
+    // After the commit, so a rolled-back delete keeps its originals; R2 takes 1,000 keys a call.
+    afterCommit(c, async () => {
+      for (let i = 0; i < originals.length; i += 1000)
+        await c.env.DOCUMENTS.delete(originals.slice(i, i + 1000));
+    });
     await audit(c, {
       action: "collection.delete",
       resourceType: "collection",
