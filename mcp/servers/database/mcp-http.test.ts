@@ -23,7 +23,7 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 }
 
 describeOnServer("database over MCP (POST /v1/mcp/builtin/database)", () => {
-  it("lists the four read-only tools and answers a query, a refusal and the schema through the SDK client", async () => {
+  it("lists the four read-only tools and runs each of them (a query, refusals, tables, a table, the schema) through the SDK client", async () => {
     const client = await connectBuiltin("database", token);
     clients.push(client);
     const { tools } = await client.listTools();
@@ -59,5 +59,16 @@ describeOnServer("database over MCP (POST /v1/mcp/builtin/database)", () => {
       "orders",
       "products",
     ]);
+
+    const tables = await call(client, "list_tables", {});
+    expect((tables.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name)).toContain(
+      "orders",
+    );
+    const described = await call(client, "describe_table", { table: "orders" });
+    expect(described.isError).toBeFalsy();
+    expect(described.structuredContent).toMatchObject({ connection: "sample", name: "orders" });
+    expect(
+      (described.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name),
+    ).toContain("id");
   });
 });

@@ -24,7 +24,7 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 }
 
 describe("filesystem over MCP (POST /v1/mcp/builtin/filesystem)", () => {
-  test("lists the seven tools and round-trips a file through the SDK client", async () => {
+  test("lists the seven tools and runs each of them through the SDK client", async () => {
     const client = await connect((await createTenant()).token);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
@@ -52,6 +52,32 @@ describe("filesystem over MCP (POST /v1/mcp/builtin/filesystem)", () => {
     expect(read.structuredContent).toMatchObject({ content: "# Q3" });
     const found = await call(client, "search_files", { path: "/", pattern: "*.md" });
     expect(found.structuredContent).toMatchObject({ matches: [{ path: "/reports/q3.md" }] });
+
+    const made = await call(client, "create_directory", { path: "/archive/2026", parents: true });
+    expect(made.structuredContent).toMatchObject({ path: "/archive/2026", created: true });
+    const listed = await call(client, "list_directory", { path: "/" });
+    expect((listed.structuredContent as { entries: { name: string; kind: string }[] }).entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "archive", kind: "directory" }),
+        expect.objectContaining({ name: "reports", kind: "directory" }),
+      ]),
+    );
+    const info = await call(client, "get_file_info", { path: "/reports/q3.md" });
+    expect(info.structuredContent).toMatchObject({
+      path: "/reports/q3.md",
+      name: "q3.md",
+      kind: "file",
+      sizeBytes: 4,
+    });
+    const deleted = await call(client, "delete", { path: "/reports", recursive: true });
+    expect(deleted.structuredContent).toMatchObject({
+      path: "/reports",
+      kind: "directory",
+      deletedEntries: 2,
+    });
+    expect((await call(client, "read_file", { path: "/reports/q3.md" })).structuredContent).toMatchObject({
+      reason: "not_found",
+    });
   });
 
   test("refusals are error results with their reason; another tenant sees nothing", async () => {
