@@ -1,7 +1,6 @@
-import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { hashedVector } from "../../workers/rag/embed/local.ts";
-import { serveLocal } from "./http-server";
+import { readBody, sendJson, serveLocal } from "./http-server";
 
 export interface FakeEmbeddingsServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`; see {@link startFakeEmbeddingsServer} for the paths under it. */
@@ -63,16 +62,7 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-const json = (res: ServerResponse, { status, body, headers = {} }: Answer) => {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-};
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
+const json = (res: ServerResponse, { status, body, headers }: Answer) => sendJson(res, status, body, headers);
 
 function parseJson(text: string): unknown {
   try {

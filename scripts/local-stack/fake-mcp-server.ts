@@ -1,10 +1,9 @@
-import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
-import { serveLocal } from "./http-server";
+import { readBody, serveLocal } from "./http-server";
 
 export interface FakeMcpServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`; see {@link startFakeMcpServer} for the paths under it. */
@@ -93,12 +92,6 @@ function buildServer(kind: "full" | "bare"): McpServer {
     }),
   );
   return server;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, headers = {}) {

@@ -1,6 +1,6 @@
-import { Buffer } from "node:buffer";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody, sendJson } from "./http-server.ts";
 import { defaultReply, inputUsage, type MessagesRequest, validate } from "./model-server/behaviour.ts";
 import {
   errorBody,
@@ -78,16 +78,7 @@ const DEFAULT_SCENARIO = "default";
 /** Requests kept per scenario, so a long `npm run dev` session doesn't grow without end. */
 const MAX_RECORDED = 200;
 
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-};
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
+const json = sendJson;
 
 /**
  * Serves the Anthropic Messages API (`POST /v1/messages`, streaming or not, and

@@ -1,6 +1,5 @@
-import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { serveLocal } from "./http-server";
+import { readBody, sendJson, serveLocal } from "./http-server";
 
 export interface WebhookSink {
   /** Base URL, e.g. `http://127.0.0.1:41234`; webhooks go to `<url>/<any path>`. */
@@ -23,16 +22,7 @@ export interface ReceivedWebhook {
 /** Requests kept per path, so a long `npm run dev` session doesn't grow without end. */
 const MAX_RECORDED = 200;
 
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-};
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
+const json = sendJson;
 
 /**
  * A recording webhook receiver for tests and local development. Any request to a path that does
