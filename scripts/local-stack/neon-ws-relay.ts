@@ -21,6 +21,8 @@ export interface NeonWsRelayOptions {
 
 /** Stop reading from PostgreSQL while this much is still queued for the WebSocket client. */
 const HIGH_WATER_BYTES = 1024 * 1024;
+/** How long an upstream whose client left may take to close by itself before it is cut. */
+const ABANDONED_UPSTREAM_GRACE_MS = 1000;
 const POLICY_VIOLATION = 1008;
 const INTERNAL_ERROR = 1011;
 
@@ -69,6 +71,7 @@ export async function startNeonWsRelay(opts: NeonWsRelayOptions = {}): Promise<N
     upstream.setNoDelay(true);
 
     upstream.on("data", (chunk) => {
+      if (ws.readyState !== ws.OPEN) return; // client gone: discard, so PostgreSQL can finish writing
       ws.send(chunk, () => {
         if (upstream.isPaused() && ws.bufferedAmount < HIGH_WATER_BYTES) upstream.resume();
       });
@@ -87,8 +90,14 @@ export async function startNeonWsRelay(opts: NeonWsRelayOptions = {}): Promise<N
       upstreams.delete(upstream);
       if (ws.readyState === ws.OPEN) ws.close(1000);
     });
-    // end(), not destroy(): the driver's Terminate message may still be in flight.
-    ws.on("close", () => upstream.end());
+    // end(), not destroy(): the driver's Terminate message may still be in flight. A backend
+    // still writing a large result to a paused socket would wait forever, so drain what it sends
+    // and cut the connection if it has not closed by itself shortly after.
+    ws.on("close", () => {
+      upstream.end();
+      upstream.resume();
+      setTimeout(() => upstream.destroy(), ABANDONED_UPSTREAM_GRACE_MS).unref();
+    });
     ws.on("error", () => upstream.destroy());
   }
 

@@ -64,3 +64,25 @@ describe("each request's connection", () => {
     await expect.poll(() => openConnections(tag), { timeout: 5_000, interval: 100 }).toBe(0);
   });
 });
+
+describe("the local Neon relay", () => {
+  it("frees a PostgreSQL backend whose client vanished in the middle of a large result", async () => {
+    const tag = `relay-test-${crypto.randomUUID().slice(0, 8)}`;
+    const url = new URL((env as unknown as { DATABASE_URL: string }).DATABASE_URL);
+    url.searchParams.set("application_name", tag);
+    const client = await connect({
+      DATABASE_URL: url.toString(),
+      NEON_WS_PROXY: (env as unknown as { NEON_WS_PROXY?: string }).NEON_WS_PROXY,
+    });
+    // Far more than the relay buffers, so PostgreSQL is left blocked writing to the relay.
+    const result = client
+      .query("select repeat('x', 1000) from generate_series(1, 300000)")
+      .catch(() => "lost");
+    await expect.poll(() => openConnections(tag), { timeout: 5_000, interval: 50 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The worker going away mid-query: its WebSocket drops with nobody saying goodbye.
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    expect(await result).toBe("lost");
+    await expect.poll(() => openConnections(tag), { timeout: 5_000, interval: 100 }).toBe(0);
+  });
+});
