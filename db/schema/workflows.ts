@@ -17,6 +17,15 @@ import { id, oneOf, softDelete, tenantKey, tenantPolicies, timestamps } from "./
 import { tenantId, tenants } from "./tenants";
 
 export const EXECUTION_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
+/** An execution or step also waits: for a human's approval, or (a step) for its next attempt. */
+export const WORKFLOW_STATUSES = [
+  "pending",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const;
 export const AGENT_MESSAGE_TYPES = ["request", "response", "event"] as const;
 
 const execution = {
@@ -86,7 +95,7 @@ export const workflowExecutions = pgTable(
     ...tenantId,
     workflowId: uuid("workflow_id").notNull(),
     version: integer("version").notNull(),
-    status: text("status", { enum: EXECUTION_STATUSES }).notNull().default("pending"),
+    status: text("status", { enum: WORKFLOW_STATUSES }).notNull().default("pending"),
     ...execution,
     /** The caller's key for "start this execution once"; unique per workflow when present. */
     idempotencyKey: text("idempotency_key"),
@@ -99,7 +108,8 @@ export const workflowExecutions = pgTable(
     uniqueIndex("workflow_executions_tenant_id_workflow_id_idempotency_key_key")
       .on(t.tenantId, t.workflowId, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
-    oneOf("workflow_executions_status_check", t.status, EXECUTION_STATUSES),
+    index("workflow_executions_tenant_id_status_idx").on(t.tenantId, t.status),
+    oneOf("workflow_executions_status_check", t.status, WORKFLOW_STATUSES),
     // Through the version row, which itself belongs to the workflow: one key pins both.
     foreignKey({
       name: "workflow_executions_version_fk",
@@ -118,7 +128,10 @@ export const workflowStepExecutions = pgTable(
     executionId: uuid("execution_id").notNull(),
     /** The step's id inside the workflow definition. */
     stepId: text("step_id").notNull(),
-    status: text("status", { enum: EXECUTION_STATUSES }).notNull().default("pending"),
+    stepType: text("step_type").notNull(),
+    /** Order in which the execution started its step attempts (timestamps tie within a millisecond). */
+    sequence: integer("sequence").notNull().default(0),
+    status: text("status", { enum: WORKFLOW_STATUSES }).notNull().default("pending"),
     attempt: smallint("attempt").notNull().default(1),
     ...execution,
     ...timestamps,
@@ -132,7 +145,7 @@ export const workflowStepExecutions = pgTable(
       t.stepId,
       t.attempt,
     ),
-    oneOf("workflow_step_executions_status_check", t.status, EXECUTION_STATUSES),
+    oneOf("workflow_step_executions_status_check", t.status, WORKFLOW_STATUSES),
     foreignKey({
       name: "workflow_step_executions_execution_fk",
       columns: [t.tenantId, t.executionId],

@@ -33,6 +33,10 @@ export const permissions = [
   "rag:write",
   // Answers from a knowledge base spend model tokens: members and up, like running an agent.
   "rag:query",
+  "workflows:read",
+  "workflows:write",
+  // Starting, cancelling and approving executions spends tokens and calls tools: members and up.
+  "workflows:execute",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -54,6 +58,8 @@ const grants: Record<Role, ReadonlySet<Permission>> = {
     "mcp:execute",
     "rag:write",
     "rag:query",
+    "workflows:write",
+    "workflows:execute",
   ]),
   viewer: new Set<Permission>(reads),
 };

@@ -15,6 +15,10 @@ export const limitKeys = [
   "maxToolOutputBytes",
   "maxConcurrentExecutions",
   "requestsPerMinute",
+  "maxWorkflowSteps",
+  "maxParallelBranches",
+  "maxConcurrentWorkflows",
+  "maxWorkflowPayloadBytes",
 ] as const;
 export type LimitKey = (typeof limitKeys)[number];
 export type Limits = Record<LimitKey, number>;
@@ -26,6 +30,10 @@ export const PLATFORM_DEFAULTS: Limits = {
   maxToolOutputBytes: 65_536,
   maxConcurrentExecutions: 10,
   requestsPerMinute: 600,
+  maxWorkflowSteps: 50,
+  maxParallelBranches: 10,
+  maxConcurrentWorkflows: 20,
+  maxWorkflowPayloadBytes: 262_144,
 };
 
 export const PLATFORM_MAXIMA: Limits = {
@@ -35,6 +43,10 @@ export const PLATFORM_MAXIMA: Limits = {
   maxToolOutputBytes: 1_048_576,
   maxConcurrentExecutions: 500,
   requestsPerMinute: 60_000,
+  maxWorkflowSteps: 200,
+  maxParallelBranches: 50,
+  maxConcurrentWorkflows: 1_000,
+  maxWorkflowPayloadBytes: 1_048_576,
 };
 
 /** A partial set of limits, as stored at any layer. */
@@ -71,6 +83,30 @@ export const limitsSchema = z
       .positive()
       .optional()
       .openapi({ description: "API requests per minute." }),
+    maxWorkflowSteps: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Steps per workflow definition, branches included." }),
+    maxParallelBranches: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Branches of one parallel step." }),
+    maxConcurrentWorkflows: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Workflow executions in progress at once." }),
+    maxWorkflowPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .openapi({ description: "Bytes of an execution's input, and of each step's output." }),
   })
   .strict()
   .openapi("Limits", { example: { maxTokens: 8192, maxToolIterations: 5 } });

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Tenant } from "../../../db/types";
-import { effectiveLimits, limitsSchema } from "../../lib/limits";
+import { effectiveLimits, limitsSchema, PLATFORM_DEFAULTS } from "../../lib/limits";
 import { iso, timestamp } from "../../lib/schemas";
 
 export const tenantSettingsSchema = z
@@ -53,14 +53,7 @@ export function toTenantResponse(row: Tenant): TenantResponse {
 export const effectiveLimitsSchema = limitsSchema.required().openapi("EffectiveLimits", {
   description:
     "The limits in force for the tenant: its defaults (else the platform's), capped by its ceilings and the platform maxima.",
-  example: {
-    maxTokens: 4096,
-    maxExecutionSeconds: 120,
-    maxToolIterations: 10,
-    maxToolOutputBytes: 65_536,
-    maxConcurrentExecutions: 10,
-    requestsPerMinute: 600,
-  },
+  example: PLATFORM_DEFAULTS,
 });
 
 export const tenantDetailSchema = tenantSchema
@@ -72,13 +65,6 @@ export function toTenantDetailResponse(row: Tenant): TenantDetailResponse {
   const limits = effectiveLimits({ ceiling: row.limits, defaults: row.settings.defaultLimits });
   return {
     ...toTenantResponse(row),
-    effectiveLimits: {
-      maxTokens: limits.maxTokens,
-      maxExecutionSeconds: limits.maxExecutionSeconds,
-      maxToolIterations: limits.maxToolIterations,
-      maxToolOutputBytes: limits.maxToolOutputBytes,
-      maxConcurrentExecutions: limits.maxConcurrentExecutions,
-      requestsPerMinute: limits.requestsPerMinute,
-    },
+    effectiveLimits: limits,
   };
 }
