@@ -18,6 +18,11 @@ export interface McpToolContext {
   signal: AbortSignal;
   /** Where a tool's unexpected failure is logged (with the request id); omitted, it is not logged. */
   logger?: Logger;
+  /**
+   * Set when an agent run calls the tool: that run's RunSpec.delegationDepth, so a tool that
+   * starts agent runs (`run_agent`) starts them one level deeper and stops at the limit.
+   */
+  delegationDepth?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { AgentResponse } from "../../../workers/routes/agents/schemas";
 import { withTenantDb } from "../../../workers/routes/conversations/test-fixtures";
 import type { McpToolContext } from "../../server/types";
 import { awaitRun, prepareSyncRun, readRun } from "./runs";
+import { runAgent } from "./tools/run-agent";
 
 beforeAll(async () => {
   await createTenant();
@@ -87,5 +88,18 @@ describe("runs started from a built-in tool", () => {
       .poll(async () => (await runStatus(token, runId)).status, { timeout: 5_000, interval: 100 })
       .toBe("cancelled");
     expect(await runStatus(token, runId)).toMatchObject({ stopReason: "client_disconnected" });
+  });
+
+  test("run_agent called from an agent run counts as a delegation: one level deeper, refused past the limit", async () => {
+    const { token, agentId, tenantId, ctx } = await setUp(new AbortController().signal);
+    await withTenantDb(tenantId, async (db) => {
+      await expect(
+        runAgent.run({ agentId, message: "too deep" }, { ...ctx(db), delegationDepth: 3 }),
+      ).rejects.toMatchObject({ reason: "delegation_too_deep" });
+      const { run, spec } = await prepareSyncRun(ctx(db), { agentId, message: "deep", delegationDepth: 3 });
+      expect(spec).toMatchObject({ runId: run.id, delegationDepth: 3 });
+    });
+    const runs = await api.get<{ data: { id: string }[] }>(`/v1/agent-runs?agentId=${agentId}`, { token });
+    expect(runs.body.data).toHaveLength(1);
   });
 });

@@ -47,6 +47,8 @@ export async function prepareSyncRun(
     conversationId?: string | undefined;
     /** Extra headers for the run's model calls (tests: the local model server's `x-model-scenario`). */
     providerHeaders?: Record<string, string>;
+    /** See RunSpec.delegationDepth. @default 0 */
+    delegationDepth?: number;
   },
 ): Promise<Extract<Prepared, { kind: "new" }>> {
   try {
@@ -68,6 +70,7 @@ export async function prepareSyncRun(
           createdBy: actor.kind === "platform_admin" ? null : actor.id,
           actor,
           providerHeaders: input.providerHeaders ?? {},
+          delegationDepth: input.delegationDepth ?? 0,
         });
         if (result.kind === "new") {
           await db.insert(auditLogs).values({

@@ -349,6 +349,7 @@ async function runToolCall(
   const outcome = await resolved.call(use.input, {
     signal,
     maxOutputBytes: deps.spec.limits.maxToolOutputBytes,
+    toolUseId: use.id,
   });
   return finished(outcome);
 }

@@ -1,3 +1,5 @@
+import type { JournalledEvent as Journalled } from "../../lib/sse";
+
 /**
  * The events a run publishes, in order, on its stream (`text/event-stream`, one SSE event per
  * entry, `id` = `seq`). docs/agents.md documents each for clients.
@@ -32,17 +34,4 @@ export type RunEvent =
 
 export type RunEventType = RunEvent["type"];
 
-export interface JournalledEvent {
-  seq: number;
-  event: RunEvent;
-}
-
-const encoder = new TextEncoder();
-
-/** One SSE frame. The event name is the type; the data is the whole event as JSON. */
-export function sseFrame({ seq, event }: JournalledEvent): Uint8Array {
-  return encoder.encode(`id: ${seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-}
-
-/** A comment line: keeps proxies from closing an idle stream and reveals a gone client. */
-export const SSE_HEARTBEAT = encoder.encode(": keep-alive\n\n");
+export type JournalledEvent = Journalled<RunEvent>;

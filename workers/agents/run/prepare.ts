@@ -27,6 +27,10 @@ export interface PrepareInput {
   actor: RunActor;
   idempotencyKey?: string | undefined;
   providerHeaders?: Record<string, string>;
+  /** Run this version of the agent instead of its current one (an `agent` tool that pins one). */
+  agentVersion?: number | undefined;
+  /** See RunSpec.delegationDepth. @default 0 */
+  delegationDepth?: number | undefined;
 }
 
 export type Prepared =
@@ -42,9 +46,9 @@ export type Prepared =
  * run's Durable Object executes; the caller hands it over only after this transaction has
  * committed, so the object never writes against rows it cannot see yet.
  *
- * @throws ApiError NOT_FOUND (agent, conversation), UNPROCESSABLE (conversation with another
- *   agent), CONFLICT (a run in progress in the conversation), RATE_LIMITED (too many runs of
- *   the agent at once).
+ * @throws ApiError NOT_FOUND (agent, pinned agent version, conversation), UNPROCESSABLE
+ *   (conversation with another agent), CONFLICT (a run in progress in the conversation),
+ *   RATE_LIMITED (too many runs of the agent at once).
  */
 export async function prepareRun(db: TenantDb, config: Config, input: PrepareInput): Promise<Prepared> {
   if (input.idempotencyKey && input.createdBy) {
@@ -55,7 +59,11 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     const existing = await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey);
     if (existing) return checkSameRequest(db, existing, input);
   }
-  const { agent, limits } = await loadAgentAndLimits(db, input.agentId);
+  const { agent, definition, version, limits } = await loadAgentAndLimits(
+    db,
+    input.agentId,
+    input.agentVersion,
+  );
   await claimConcurrencySlot(db, agent.id, limits);
   const { conversationId, history } = await openConversation(db, agent, input);
 
@@ -65,11 +73,11 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     .values({
       tenantId: db.tenantId,
       agentId: agent.id,
-      agentVersion: agent.currentVersion,
+      agentVersion: version,
       conversationId,
       status: input.mode === "async" ? "queued" : "running",
       mode: input.mode,
-      model: agent.model,
+      model: definition.model,
       createdBy: input.createdBy,
       idempotencyKey: input.idempotencyKey ?? null,
       startedAt: new Date(startedAt),
@@ -99,12 +107,13 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     .returning();
   if (!userMessage) throw new Error("messages insert returned no row");
 
-  const spec = buildSpec(config, agent, {
+  const spec = buildSpec(config, definition, {
     run,
     limits,
     history: [...history, userMessage],
     providerHeaders: input.providerHeaders ?? {},
     actor: input.actor,
+    delegationDepth: input.delegationDepth ?? 0,
   });
   return { kind: "new", run, spec };
 }
@@ -121,6 +130,8 @@ export async function specForStoredRun(
   run: AgentRun,
   actor: RunActor,
   providerHeaders: Record<string, string> = {},
+  /** See RunSpec.delegationDepth. */
+  delegationDepth = 0,
 ): Promise<RunSpec> {
   const [version] = await db
     .select()
@@ -139,7 +150,7 @@ export async function specForStoredRun(
     .from(messages)
     .where(and(eq(messages.tenantId, db.tenantId), eq(messages.conversationId, run.conversationId)))
     .orderBy(asc(messages.sequence));
-  return buildSpec(config, version, { run, limits, history, providerHeaders, actor });
+  return buildSpec(config, version, { run, limits, history, providerHeaders, actor, delegationDepth });
 }
 
 function buildSpec(
@@ -151,6 +162,7 @@ function buildSpec(
     history: Message[];
     providerHeaders: Record<string, string>;
     actor: RunActor;
+    delegationDepth: number;
   },
 ): RunSpec {
   const { run } = parts;
@@ -179,6 +191,7 @@ function buildSpec(
     startedAt: run.startedAt.getTime(),
     providerHeaders: parts.providerHeaders,
     approvalTtlSeconds: config.AGENT_APPROVAL_TTL_SECONDS,
+    delegationDepth: parts.delegationDepth,
   };
 }
 
@@ -217,19 +230,40 @@ function limitsUnder(tenant: TenantRules, definition: Pick<Definition, "resource
 }
 
 /**
- * The live agent and its limits in one round trip (the run's first token waits on every round
- * trip before it).
+ * The live agent, the definition to run (its current one, or the pinned `version`) and its
+ * limits in one round trip (the run's first token waits on every round trip before it).
  *
- * @throws ApiError NOT_FOUND, UNPROCESSABLE (model no longer allowed)
+ * @throws ApiError NOT_FOUND (agent, or the pinned version), UNPROCESSABLE (model no longer allowed)
  */
-async function loadAgentAndLimits(db: TenantDb, agentId: string): Promise<{ agent: Agent; limits: Limits }> {
+async function loadAgentAndLimits(
+  db: TenantDb,
+  agentId: string,
+  pinned?: number,
+): Promise<{ agent: Agent; definition: Definition; version: number; limits: Limits }> {
   const [row] = await db
-    .select({ agent: agents, settings: tenants.settings, limits: tenants.limits })
+    .select({ agent: agents, pinned: agentVersions, settings: tenants.settings, limits: tenants.limits })
     .from(agents)
     .innerJoin(tenants, eq(tenants.id, agents.tenantId))
+    .leftJoin(
+      agentVersions,
+      and(
+        eq(agentVersions.tenantId, agents.tenantId),
+        eq(agentVersions.agentId, agents.id),
+        eq(agentVersions.version, pinned ?? -1),
+      ),
+    )
     .where(and(eq(agents.tenantId, db.tenantId), eq(agents.id, agentId), isNull(agents.deletedAt)));
   if (!row) throw new ApiError("NOT_FOUND", { detail: `Agent ${agentId} not found.` });
-  return { agent: row.agent, limits: limitsUnder({ settings: row.settings, limits: row.limits }, row.agent) };
+  if (pinned !== undefined && !row.pinned) {
+    throw new ApiError("NOT_FOUND", { detail: `Agent ${agentId} has no version ${pinned}.` });
+  }
+  const definition = row.pinned ?? row.agent;
+  return {
+    agent: row.agent,
+    definition,
+    version: row.pinned?.version ?? row.agent.currentVersion,
+    limits: limitsUnder({ settings: row.settings, limits: row.limits }, definition),
+  };
 }
 
 /** The tools the agent declares, as plain data for the spec. */

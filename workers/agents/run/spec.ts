@@ -12,7 +12,10 @@ export interface RunTool {
   type: "builtin" | "mcp" | "knowledge_base" | "agent";
   requiresApproval: boolean;
   description?: string;
-  /** Tool-specific settings: for `mcp`, `{ server, tool? }`. */
+  /**
+   * Tool-specific settings: for `mcp`, `{ server, tool? }`; for `knowledge_base`,
+   * `{ collectionIds, topK?, mode? }`; for `agent`, `{ agentId, agentVersion? }`.
+   */
   config?: Record<string, unknown>;
 }
 
@@ -52,7 +55,19 @@ export interface RunSpec {
   /** Extra headers for every model call (the local model server's `x-model-scenario`). */
   providerHeaders: Record<string, string>;
   approvalTtlSeconds: number;
+  /**
+   * How many agents handed work down to reach this run: 0 for a run a caller started, 1 for a
+   * run an `agent` tool (or the meridian MCP server's `run_agent`) started from one, and so on.
+   * Fixed when the run is prepared, so nothing the model says can reset it.
+   */
+  delegationDepth: number;
 }
+
+/**
+ * The deepest a chain of delegating agents may go (supervisor -> worker -> worker -> worker):
+ * a run at this depth that asks another agent gets an error result instead of a run.
+ */
+export const MAX_DELEGATION_DEPTH = 3;
 
 export interface RunFailure {
   code: ErrorCode;

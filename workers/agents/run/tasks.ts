@@ -22,11 +22,22 @@ export function isTaskFinished(task: Pick<AgentTask, "status">): boolean {
   return (FINISHED_TASK_STATUSES as readonly string[]).includes(task.status);
 }
 
-/** Creates the task for an async run and links the run to it, in the request's transaction. */
+/** Where a task sits: the task that handed it down, and the workflow execution and step it serves. */
+export interface TaskLinks {
+  parentTaskId: string | null;
+  executionId: string | null;
+  stepExecutionId: string | null;
+}
+
+/**
+ * Creates the task for a run and links the run to it, in the request's transaction: an async
+ * run's task (`pending` until the queue picks it up), or a delegated run's (`running` at once,
+ * with its `links`).
+ */
 export async function createTask(
   db: TenantDb,
   run: AgentRun,
-  input: TaskInput & { callbackUrl?: string | undefined },
+  input: TaskInput & { callbackUrl?: string | undefined; links?: TaskLinks; running?: boolean },
 ): Promise<AgentTask> {
   const [task] = await db
     .insert(agentTasks)
@@ -35,6 +46,8 @@ export async function createTask(
       agentId: run.agentId,
       runId: run.id,
       conversationId: run.conversationId,
+      ...input.links,
+      ...(input.running ? { status: "running" as const, startedAt: run.startedAt } : {}),
       callbackUrl: input.callbackUrl ?? null,
       input: {
         message: input.message,

@@ -10,6 +10,7 @@ import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
 import type { Principal } from "../../auth/principal";
 import type { Config, Env } from "../../env";
 import type { RunSpec, RunTool } from "../run/spec";
+import { agentTool } from "./agent";
 import { knowledgeBaseTool } from "./knowledge-base";
 import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "./registry";
 
@@ -17,7 +18,10 @@ import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "./
 export interface RunnableTool {
   definition: Anthropic.Tool;
   requiresApproval: boolean;
-  call(input: unknown, opts: { signal: AbortSignal; maxOutputBytes: number }): Promise<ToolOutcome>;
+  call(
+    input: unknown,
+    opts: { signal: AbortSignal; maxOutputBytes: number; toolUseId?: string },
+  ): Promise<ToolOutcome>;
 }
 
 /** What MCP tools need from the run's host: a short tenant transaction, and the deployment. */
@@ -36,8 +40,8 @@ function mcpTarget(entry: RunTool): { server: string; tool: string } | null {
 
 /**
  * The agent's tools the run can call: built-in tools, knowledge-base search over the tenant's
- * collections, tools of Meridian's built-in MCP servers, and tools of the tenant's remote MCP
- * servers as last discovered (a disabled, deleted or
+ * collections, other agents of the tenant (`agent`), tools of Meridian's built-in MCP servers,
+ * and tools of the tenant's remote MCP servers as last discovered (a disabled, deleted or
  * never-discovered server's tools are left out, so the model is not offered what cannot run).
  * Remote tools cost one read at the start of the run; runs without them read nothing.
  */
@@ -57,6 +61,11 @@ export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise
     }
     if (entry.type === "knowledge_base") {
       const tool = knowledgeBaseTool(entry, host);
+      if (tool) out.set(entry.name, tool);
+      continue;
+    }
+    if (entry.type === "agent") {
+      const tool = agentTool(entry, spec, host);
       if (tool) out.set(entry.name, tool);
       continue;
     }
@@ -151,6 +160,7 @@ async function callMcp(
       config: host.config,
       env: host.env,
       signal: opts.signal,
+      delegationDepth: spec.delegationDepth,
     }),
   );
   const body =

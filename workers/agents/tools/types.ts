@@ -5,6 +5,8 @@ export interface ToolContext {
   tenantId: string;
   signal: AbortSignal;
   maxOutputBytes: number;
+  /** The model's id of this call, for tools that key the work they start to it. */
+  toolUseId?: string;
 }
 
 /**

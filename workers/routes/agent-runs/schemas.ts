@@ -25,7 +25,11 @@ export const agentRunSchema = z
       )
       .nullable()
       .openapi({ description: "Tool calls waiting for a human while `status` is `awaiting_approval`." }),
-    taskId: z.string().uuid().nullable().openapi({ description: "The agent task of an async run." }),
+    taskId: z
+      .string()
+      .uuid()
+      .nullable()
+      .openapi({ description: "The agent task of an async run, or of a run an `agent` tool started." }),
     stopReason: z
       .string()
       .nullable()

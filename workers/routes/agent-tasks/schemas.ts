@@ -14,6 +14,20 @@ export const agentTaskSchema = z
       .nullable()
       .openapi({ description: "The run doing the work (`GET /v1/agent-runs/{id}`)." }),
     conversationId: z.string().uuid().nullable(),
+    parentTaskId: z.string().uuid().nullable().openapi({
+      description:
+        "The task of the run that handed this one down (an `agent` tool call in a run that has a task).",
+    }),
+    executionId: z
+      .string()
+      .uuid()
+      .nullable()
+      .openapi({ description: "The workflow execution the task serves, when it serves one." }),
+    stepExecutionId: z
+      .string()
+      .uuid()
+      .nullable()
+      .openapi({ description: "The workflow step execution the task serves, when it serves one." }),
     input: z.unknown().openapi({ description: "What the task was given (`{ message }`)." }),
     output: z.unknown().nullable().openapi({
       description:
@@ -42,6 +56,9 @@ export function toAgentTaskResponse(row: AgentTask): AgentTaskResponse {
     status: row.status,
     runId: row.runId,
     conversationId: row.conversationId,
+    parentTaskId: row.parentTaskId,
+    executionId: row.executionId,
+    stepExecutionId: row.stepExecutionId,
     // Test-only provider headers stay internal.
     input: input ? { message: input.message } : null,
     output: row.output ?? null,

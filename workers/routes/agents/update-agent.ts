@@ -57,7 +57,7 @@ export function registerUpdateAgent(app: App) {
     const db = c.get("db");
     // Row lock: two concurrent PATCHes get consecutive versions instead of colliding.
     const current = await loadAgent(db, c.req.valid("param").id, { forUpdate: true });
-    await checkAgentDefinition(db, input);
+    await checkAgentDefinition(db, input, current.id);
 
     const next = {
       name: input.name ?? current.name,

@@ -1,7 +1,8 @@
-import { eq } from "drizzle-orm";
-import { tenants } from "../../../db/schema";
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { agents, agentVersions, tenants } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
+import { agentToolConfig } from "../../agents/tools/agent";
 import { knowledgeBaseConfig } from "../../agents/tools/knowledge-base";
 import { BUILTIN_TOOLS } from "../../agents/tools/registry";
 import { ApiError, type FieldError } from "../../lib/errors";
@@ -10,8 +11,9 @@ import { allowedModels } from "../../lib/models";
 
 /**
  * Rules the schema cannot express, checked against the tenant's settings: the model must be
- * one the tenant may use, built-in tools must exist, and limits may not exceed the tenant's
- * ceiling or the platform's.
+ * one the tenant may use, built-in tools must exist, `agent` tools must name another live agent
+ * of the tenant (and a version it has), and limits may not exceed the tenant's ceiling or the
+ * platform's.
  *
  * @throws ApiError UNPROCESSABLE listing each offending field.
  */
@@ -22,6 +24,8 @@ export async function checkAgentDefinition(
     resourceLimits?: PartialLimits | undefined;
     tools?: { name: string; type: string; config?: Record<string, unknown> | undefined }[] | undefined;
   },
+  /** The agent being updated; omitted when it is being created. */
+  self?: string,
 ): Promise<void> {
   const [tenant] = await db
     .select({ settings: tenants.settings, limits: tenants.limits })
@@ -35,7 +39,7 @@ export async function checkAgentDefinition(
     }
   }
   for (const [i, tool] of (definition.tools ?? []).entries()) {
-    // Built-in tools are known now; MCP, knowledge-base and agent tools are resolved when they run.
+    // Built-in tools are known now; remote MCP servers and collections are resolved when they run.
     if (tool.type === "builtin" && !BUILTIN_TOOLS.has(tool.name)) {
       errors.push({
         path: `tools.${i}.name`,
@@ -45,6 +49,7 @@ export async function checkAgentDefinition(
     if (tool.type === "mcp") errors.push(...mcpToolErrors(tool, i));
     if (tool.type === "knowledge_base") errors.push(...knowledgeBaseToolErrors(tool, i));
   }
+  errors.push(...(await agentToolErrors(db, definition.tools ?? [], self)));
   if (definition.resourceLimits) {
     for (const key of limitsAboveCeiling(definition.resourceLimits, tenant?.limits)) {
       errors.push({
@@ -76,6 +81,63 @@ function knowledgeBaseToolErrors(
     path: [`tools.${i}.config`, ...issue.path.map(String)].join("."),
     message: issue.message,
   }));
+}
+
+/**
+ * An `agent` tool names another live agent of the tenant in `config.agentId` (another tenant's
+ * id is unknown here, behind RLS) and may pin one of its versions in `config.agentVersion`. An
+ * agent naming itself is refused; longer cycles are stopped at run time by the delegation depth
+ * limit. An agent deleted later makes the tool fail when it runs, not the agent unsavable.
+ */
+async function agentToolErrors(
+  db: TenantDb,
+  tools: { type: string; config?: Record<string, unknown> | undefined }[],
+  self: string | undefined,
+): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  const wanted: { i: number; agentId: string; agentVersion?: number | undefined }[] = [];
+  for (const [i, tool] of tools.entries()) {
+    if (tool.type !== "agent") continue;
+    const parsed = agentToolConfig.safeParse(tool.config ?? {});
+    if (!parsed.success) {
+      errors.push(
+        ...parsed.error.issues.map((issue) => ({
+          path: [`tools.${i}.config`, ...issue.path.map(String)].join("."),
+          message: issue.message,
+        })),
+      );
+    } else if (parsed.data.agentId === self) {
+      errors.push({ path: `tools.${i}.config.agentId`, message: "an agent cannot delegate to itself" });
+    } else {
+      wanted.push({ i, ...parsed.data });
+    }
+  }
+  if (wanted.length === 0) return errors;
+  const ids = [...new Set(wanted.map((w) => w.agentId))];
+  const found = await db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.tenantId, db.tenantId), inArray(agents.id, ids), isNull(agents.deletedAt)));
+  const versions = wanted.some((w) => w.agentVersion !== undefined)
+    ? await db
+        .select({ agentId: agentVersions.agentId, version: agentVersions.version })
+        .from(agentVersions)
+        .where(and(eq(agentVersions.tenantId, db.tenantId), inArray(agentVersions.agentId, ids)))
+    : [];
+  for (const w of wanted) {
+    if (!found.some((a) => a.id === w.agentId)) {
+      errors.push({ path: `tools.${w.i}.config.agentId`, message: `no agent ${w.agentId} in this tenant` });
+    } else if (
+      w.agentVersion !== undefined &&
+      !versions.some((v) => v.agentId === w.agentId && v.version === w.agentVersion)
+    ) {
+      errors.push({
+        path: `tools.${w.i}.config.agentVersion`,
+        message: `agent ${w.agentId} has no version ${w.agentVersion}`,
+      });
+    }
+  }
+  return errors;
 }
 
 /**
