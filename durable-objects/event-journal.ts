@@ -1,9 +1,4 @@
-import {
-  type JournalledEvent,
-  type RunEvent,
-  SSE_HEARTBEAT,
-  sseFrame,
-} from "../../workers/agents/run/events";
+import { type JournalledEvent, SSE_HEARTBEAT, sseFrame } from "../workers/lib/sse";
 
 /** How often attached streams get a keep-alive comment, unless the run asks for sooner. */
 const HEARTBEAT_MS = 15_000;
@@ -15,10 +10,11 @@ interface Listener {
 }
 
 /**
- * A run's events, kept in the object's SQLite storage in order and fanned out to attached
- * streams. A client that reconnects with `Last-Event-ID` replays what it missed from here.
+ * An object's events (an agent run's, a workflow execution's), kept in its SQLite storage in
+ * order and fanned out to attached streams. A client that reconnects with `Last-Event-ID`
+ * replays what it missed from here. An event of type `done` ends every stream.
  */
-export class EventJournal {
+export class EventJournal<E extends { type: string }> {
   /** Attached streams by listener id (the Worker names each, to report its client gone). */
   private readonly listeners = new Map<string, Listener>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -40,7 +36,7 @@ export class EventJournal {
     return this.listeners.size;
   }
 
-  append(event: RunEvent): number {
+  append(event: E): number {
     const { seq } = this.sql
       .exec<{ seq: number }>("insert into events (data) values (?) returning seq", JSON.stringify(event))
       .one();
@@ -51,16 +47,16 @@ export class EventJournal {
     return seq;
   }
 
-  since(after: number): JournalledEvent[] {
+  since(after: number): JournalledEvent<E>[] {
     return this.sql
       .exec<{ seq: number; data: string }>("select seq, data from events where seq > ? order by seq", after)
       .toArray()
-      .map((row) => ({ seq: row.seq, event: JSON.parse(row.data) as RunEvent }));
+      .map((row) => ({ seq: row.seq, event: JSON.parse(row.data) as E }));
   }
 
   /**
-   * An SSE response: every event after `after`, then live ones until `done`. A finished run's
-   * stream ends after the replay.
+   * An SSE response: every event after `after`, then live ones until `done`. A finished
+   * object's stream ends after the replay.
    */
   stream(after: number, listenerId: string, heartbeatMs = HEARTBEAT_MS): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();

@@ -7,6 +7,7 @@ import { init } from "./middleware/init";
 import { requestId } from "./middleware/request-id";
 import { securityHeaders } from "./middleware/security-headers";
 import { tenantDb } from "./middleware/tenant-db";
+import { registerAgentMessagesRoutes } from "./routes/agent-messages";
 import { registerAgentRunsRoutes } from "./routes/agent-runs";
 import { registerAgentTasksRoutes } from "./routes/agent-tasks";
 import { registerCreateAgent } from "./routes/agents/create-agent";
@@ -46,6 +47,8 @@ import { registerCreateTenant } from "./routes/tenants/create-tenant";
 import { registerSignup } from "./routes/tenants/signup";
 import { registerUserRoutes } from "./routes/users";
 import { registerWebhookRoutes } from "./routes/webhooks";
+import { registerWorkflowExecutionRoutes } from "./routes/workflow-executions";
+import { registerWorkflowRoutes } from "./routes/workflows";
 
 /** Routes that run before anyone is authenticated. */
 const PUBLIC_PATHS = [
@@ -59,9 +62,10 @@ const PUBLIC_PATHS = [
 /**
  * Routes that open their tenant transaction themselves (`tenantTransaction`), because their
  * work must be committed before the response (an agent run's rows, before its Durable Object
- * writes to them) or no transaction may stay open through a model call (a RAG answer).
+ * writes to them, a workflow execution's row before its object does) or no transaction may stay
+ * open through a model call (a RAG answer).
  */
-const SELF_TRANSACTING_PATHS = ["/v1/agents/:id/execute", "/v1/rag/query"];
+const SELF_TRANSACTING_PATHS = ["/v1/agents/:id/execute", "/v1/rag/query", "/v1/workflows/:id/execute"];
 /** Document uploads: files, so a larger body limit than the rest of the API. */
 const UPLOAD_PATHS = ["/v1/rag/documents", "/v1/rag/documents/batch"];
 /** Platform-admin routes on tenants: no tenant transaction (create) or one for the named tenant. */
@@ -143,9 +147,12 @@ registerGetAgentVersion(app);
 registerExecuteAgent(app);
 registerAgentRunsRoutes(app);
 registerAgentTasksRoutes(app);
+registerAgentMessagesRoutes(app);
 registerMcpRoutes(app);
 registerMcpServerRoutes(app);
 registerCollectionRoutes(app);
 registerDocumentRoutes(app);
 registerRagSearchRoutes(app);
 registerRagQueryRoutes(app);
+registerWorkflowRoutes(app);
+registerWorkflowExecutionRoutes(app);

@@ -4,11 +4,12 @@ import { connect } from "../../db/client";
 import { providerFor } from "../../workers/agents/provider";
 import type { ApprovalDecision, PendingApproval } from "../../workers/agents/run/engine";
 import { executeRun } from "../../workers/agents/run/engine";
+import type { RunEvent } from "../../workers/agents/run/events";
 import { type RunSpec, type RunSummary, summarize } from "../../workers/agents/run/spec";
 import { RunStore } from "../../workers/agents/run/store";
 import { resolveRunTools } from "../../workers/agents/tools/run-tools";
 import { type Env, parseConfig } from "../../workers/env";
-import { EventJournal } from "./event-journal";
+import { EventJournal } from "../event-journal";
 
 /** While a run is in progress the object wakes this often, so the runtime keeps it in memory. */
 const KEEPALIVE_MS = 30_000;
@@ -44,7 +45,7 @@ export type DecideResult = { decided: string[] } | { error: "no_pending_approval
  * records it as failed (`interrupted`) rather than leaving it running forever.
  */
 export class AgentRun extends DurableObject<Env> {
-  private readonly journal: EventJournal;
+  private readonly journal: EventJournal<RunEvent>;
   private driver: Promise<RunSummary> | undefined;
   private readonly abort = new AbortController();
   private stopReason = "cancelled";

@@ -1,109 +1,326 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../../workers/env";
+import { type Env, parseConfig } from "../../workers/env";
+import { newLogger } from "../../workers/lib/logger";
+import { checkApproval } from "../../workers/workflows/engine/approval";
+import { inTenant } from "../../workers/workflows/engine/database";
+import { findStep } from "../../workers/workflows/engine/find-step";
+import { Interpreter, type InterpreterHost } from "../../workers/workflows/engine/interpreter";
+import { ExecutionRecords } from "../../workers/workflows/engine/records";
+import { Semaphore } from "../../workers/workflows/engine/semaphore";
+import type { ExecutionSpec, ExecutionStatus, WorkflowEvent } from "../../workers/workflows/engine/spec";
+import { type ExecutionState, ExecutionStore } from "../../workers/workflows/engine/store";
+import { ExpressionError } from "../../workers/workflows/language/errors";
+import { resolveValue } from "../../workers/workflows/language/template";
+import { EventJournal } from "../event-journal";
 
-const encoder = new TextEncoder();
+/** While steps are running the object wakes this often, so the runtime keeps it in memory. */
+const KEEPALIVE_MS = 30_000;
+/** An execution whose definition names no `timeoutSeconds` may take this long (approvals wait days). */
+const DEFAULT_TIMEOUT_SECONDS = 7 * 86_400;
+/** Steps of one execution inside a database transaction at once; the rest queue. */
+const DATABASE_SLOTS = 4;
+/** A finished execution whose records could not be written retries this often. */
+const RECORDS_RETRY_MS = 5_000;
+/** How long `cancel` waits for running steps to stop before it answers. */
+const CANCEL_WAIT_MS = 5_000;
 
-function encodeEvent(entry: JournalEntry): Uint8Array {
-  return encoder.encode(`id: ${entry.seq}\nevent: journal\ndata: ${JSON.stringify(entry)}\n\n`);
-}
+const ENDED: readonly ExecutionStatus[] = ["succeeded", "failed", "cancelled"];
 
-export interface JournalEntry {
-  seq: number;
-  stepId: string;
-  status: string;
-  /** Plain JSON (stored as text). */
-  payload: unknown;
-  at: number;
-}
+export type CancelResult = "cancelled" | "finished" | "not_started";
+export type ResumeResult =
+  | { resumed: true }
+  | { error: "not_started" | "finished" | "unknown_step" | "not_an_approval" | "not_waiting" }
+  | { error: "invalid_payload"; issues: { path: string; message: string }[] };
 
 /**
- * One workflow execution. Every state change is appended to a SQLite journal before it is
- * acted on, so an evicted or redeployed object resumes from storage; an alarm wakes it for
- * timers (retries, approval expiry); clients follow progress as server-sent events. The
- * workflow engine is built on this journal.
+ * One workflow execution, named `<tenant>:<execution>`. Its SQLite storage holds the spec, the
+ * state of every step and the event journal; the interpreter (workers/workflows/engine) walks
+ * the flow by replay, so whenever this object starts again (eviction, deploy, crash) the next
+ * wake-up walks again and only unfinished steps run. Alarms drive retries, approval expiry,
+ * the execution deadline and the keep-alive. PostgreSQL gets a copy for queries.
  */
 export class WorkflowExecution extends DurableObject<Env> {
-  /** Open event streams; each gets every entry appended while it is connected. */
-  private readonly listeners = new Set<WritableStreamDefaultWriter<Uint8Array>>();
+  private readonly store: ExecutionStore;
+  private readonly journal: EventJournal<WorkflowEvent>;
+  private records: ExecutionRecords | undefined;
+  private driving: Promise<void> | undefined;
+  private passAgain = false;
+  private readonly abort = new AbortController();
+  private timedOut = false;
+  private readonly databaseSlots = new Semaphore(DATABASE_SLOTS);
+  private readonly logger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => {
-      this.ctx.storage.sql.exec(
-        `create table if not exists journal (
-           seq integer primary key autoincrement,
-           step_id text not null,
-           status text not null,
-           payload text not null,
-           at integer not null
-         )`,
-      );
-    });
+    this.store = new ExecutionStore(ctx.storage.sql);
+    this.journal = new EventJournal<WorkflowEvent>(ctx.storage.sql, () => undefined);
+    this.logger = newLogger(parseConfig(env).LOG_LEVEL, { object: "workflow_execution" });
   }
 
-  /** Appends one entry; returns its sequence number. */
-  append(stepId: string, status: string, payload: unknown): number {
-    const row = this.ctx.storage.sql
-      .exec<{ seq: number }>(
-        "insert into journal (step_id, status, payload, at) values (?, ?, ?, ?) returning seq",
-        stepId,
-        status,
-        JSON.stringify(payload ?? null),
-        Date.now(),
-      )
-      .one();
-    this.broadcast({ seq: row.seq, stepId, status, payload: payload ?? null, at: Date.now() });
-    return row.seq;
-  }
-
-  /**
-   * Server-sent events: the journal so far, then each new entry as it is appended. A client
-   * that reconnects with `Last-Event-ID` gets only what it missed.
-   */
-  override async fetch(request: Request): Promise<Response> {
-    const after = Number(request.headers.get("last-event-id") ?? 0) || 0;
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    for (const entry of this.journal()) if (entry.seq > after) void writer.write(encodeEvent(entry));
-    this.listeners.add(writer);
-    writer.closed.then(
-      () => this.listeners.delete(writer),
-      () => this.listeners.delete(writer),
-    );
-    return new Response(readable, {
-      headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
-    });
-  }
-
-  private broadcast(entry: JournalEntry): void {
-    const bytes = encodeEvent(entry);
-    for (const writer of this.listeners) {
-      writer.write(bytes).catch(() => this.listeners.delete(writer));
+  /** Starts the execution, or (a retried start, or a restarted object) carries on with it. */
+  async start(spec: ExecutionSpec): Promise<{ started: boolean }> {
+    if (this.store.spec()) {
+      if (this.active() && !this.driving) this.drive();
+      return { started: false };
     }
+    const now = Date.now();
+    const state: ExecutionState = {
+      status: "running",
+      output: null,
+      error: null,
+      startedAt: now,
+      finishedAt: null,
+      deadlineAt: now + (spec.definition.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    };
+    this.store.begin(spec, state);
+    this.journal.append({
+      type: "execution_started",
+      executionId: spec.executionId,
+      workflowId: spec.workflowId,
+      version: spec.version,
+    });
+    this.recordsOf(spec).noteExecution(state);
+    this.drive();
+    await this.scheduleWake();
+    return { started: true };
   }
 
-  /** The journal in order. */
-  journal(): JournalEntry[] {
-    return this.ctx.storage.sql
-      .exec<{ seq: number; step_id: string; status: string; payload: string; at: number }>(
-        "select seq, step_id, status, payload, at from journal order by seq",
-      )
-      .toArray()
-      .map((r) => ({
-        seq: r.seq,
-        stepId: r.step_id,
-        status: r.status,
-        payload: JSON.parse(r.payload),
-        at: r.at,
-      }));
+  /** Stops the execution: running steps are aborted, nothing new starts. */
+  async cancel(): Promise<CancelResult> {
+    const state = this.store.state();
+    if (!state) return "not_started";
+    if (ENDED.includes(state.status)) return "finished";
+    this.store.updateState({ status: "cancelled", error: "cancelled" });
+    this.abort.abort(new Error("cancelled"));
+    const driving = this.driving;
+    if (driving) {
+      await Promise.race([driving, new Promise((resolve) => setTimeout(resolve, CANCEL_WAIT_MS))]);
+    } else {
+      await this.finish("cancelled", null, "cancelled");
+    }
+    return "cancelled";
   }
 
-  /** Schedules a wake-up; the alarm journals it so the engine can act on it. */
-  async wakeAt(epochMs: number): Promise<void> {
-    await this.ctx.storage.setAlarm(epochMs);
+  /** Records a human's decision on a waiting approval step and carries on. */
+  async resume(stepId: string, payload: unknown): Promise<ResumeResult> {
+    const spec = this.store.spec();
+    const state = this.store.state();
+    if (!spec || !state) return { error: "not_started" };
+    if (ENDED.includes(state.status)) return { error: "finished" };
+    const step = findStep(spec.definition.steps, stepId);
+    if (!step) return { error: "unknown_step" };
+    if (step.type !== "wait_for_approval") return { error: "not_an_approval" };
+    const record = this.store.step(stepId);
+    if (record?.status !== "waiting") return { error: "not_waiting" };
+    const issues = checkApproval(step, payload, spec.maxPayloadBytes);
+    if (issues.length > 0) return { error: "invalid_payload", issues };
+
+    const resolved = {
+      ...record,
+      status: "succeeded" as const,
+      output: payload,
+      finishedAt: Date.now(),
+      wakeAt: null,
+    };
+    this.store.saveStep(resolved);
+    this.recordsOf(spec).noteAttempt(resolved);
+    this.journal.append({ type: "approval_resolved", stepId, outcome: "approved" });
+    this.drive();
+    await this.scheduleWake();
+    return { resumed: true };
+  }
+
+  /** Waits until PostgreSQL's copy has caught up with everything recorded here so far. */
+  async flush(): Promise<void> {
+    const spec = this.store.spec();
+    if (spec) await this.recordsOf(spec).flush();
+  }
+
+  /** The execution's events as server-sent events, after `Last-Event-ID` when the client sends one. */
+  override async fetch(request: Request): Promise<Response> {
+    const after = Number.parseInt(request.headers.get("last-event-id") ?? "0", 10);
+    return this.journal.stream(Number.isFinite(after) && after > 0 ? after : 0, crypto.randomUUID());
   }
 
   override async alarm(): Promise<void> {
-    this.append("$timer", "fired", { scheduledFor: Date.now() });
+    const state = this.store.state();
+    if (!state) return;
+    if (ENDED.includes(state.status)) {
+      if (this.recordsOf(this.store.spec() as ExecutionSpec).behind) await this.flushFinished();
+      return;
+    }
+    if (Date.now() >= state.deadlineAt) {
+      this.timedOut = true;
+      this.abort.abort(new Error("execution timeout"));
+      if (!this.driving)
+        await this.finish("failed", null, "timeout: the execution ran past its timeoutSeconds");
+      return;
+    }
+    // After a restart nothing is in memory: walking the flow again resumes it.
+    if (!this.driving) this.drive();
+    await this.scheduleWake();
+  }
+
+  private active(): boolean {
+    const state = this.store.state();
+    return state !== undefined && !ENDED.includes(state.status);
+  }
+
+  /** Runs passes until one ends with nothing new to do. */
+  private drive(): void {
+    if (this.driving) {
+      this.passAgain = true;
+      return;
+    }
+    this.driving = (async () => {
+      do {
+        this.passAgain = false;
+        await this.pass();
+      } while (this.passAgain && this.active());
+    })()
+      .catch((error: unknown) => {
+        this.logger.error("workflow pass failed", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        this.driving = undefined;
+        void this.scheduleWake();
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const spec = this.store.spec();
+    if (!spec || !this.active()) return;
+    const interpreter = new Interpreter(this.host(spec), spec);
+    const result = await interpreter.run(this.abort.signal);
+    const state = this.store.state();
+    if (!state) return;
+    if (state.status === "cancelled") return this.finish("cancelled", null, "cancelled");
+    switch (result.kind) {
+      case "done": {
+        let output = result.output;
+        try {
+          if (spec.definition.output !== undefined)
+            output = resolveValue(spec.definition.output, interpreter.context(), "output");
+        } catch (error) {
+          if (!(error instanceof ExpressionError)) throw error;
+          return this.finish("failed", null, `output: ${error.message}`);
+        }
+        return this.finish("succeeded", output, null);
+      }
+      case "failed":
+        return this.finish(
+          "failed",
+          null,
+          `${result.stepId}: ${result.failure.kind}: ${result.failure.message}`,
+        );
+      case "stopped":
+        if (this.timedOut)
+          return this.finish("failed", null, "timeout: the execution ran past its timeoutSeconds");
+        return;
+      case "waiting": {
+        const approval = this.store
+          .steps()
+          .some((s) => s.status === "waiting" && s.stepType === "wait_for_approval");
+        const status: ExecutionStatus = approval ? "waiting" : "running";
+        if (state.status !== status) this.recordsOf(spec).noteExecution(this.store.updateState({ status }));
+        const until = this.store.nextWake();
+        this.journal.append({
+          type: "execution_waiting",
+          until: until === null ? null : new Date(until).toISOString(),
+        });
+        return;
+      }
+    }
+  }
+
+  private async finish(
+    status: "succeeded" | "failed" | "cancelled",
+    output: unknown,
+    error: string | null,
+  ): Promise<void> {
+    const spec = this.store.spec();
+    if (!spec) return;
+    const records = this.recordsOf(spec);
+    const now = Date.now();
+    // Nothing can run any more: steps still in progress or waiting end with the execution.
+    for (const step of this.store.steps()) {
+      if (step.status === "running" || step.status === "waiting") {
+        const cancelled = { ...step, status: "cancelled" as const, finishedAt: now, wakeAt: null };
+        this.store.saveStep(cancelled);
+        records.noteAttempt(cancelled);
+      }
+    }
+    const state = this.store.updateState({ status, output, error, finishedAt: now });
+    records.noteExecution(state);
+    this.journal.append({ type: "done", status, error });
+    await this.flushFinished();
+  }
+
+  private async flushFinished(): Promise<void> {
+    const spec = this.store.spec();
+    if (!spec) return;
+    try {
+      await this.recordsOf(spec).flush();
+    } catch (error) {
+      this.logger.warn("workflow records not written; retrying", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    await this.scheduleWake();
+  }
+
+  /** The next alarm: the nearest retry, approval expiry, deadline or keep-alive. */
+  private async scheduleWake(): Promise<void> {
+    const state = this.store.state();
+    if (!state) return;
+    const now = Date.now();
+    if (ENDED.includes(state.status)) {
+      const spec = this.store.spec();
+      if (spec && this.recordsOf(spec).behind) await this.ctx.storage.setAlarm(now + RECORDS_RETRY_MS);
+      else await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const candidates = [state.deadlineAt];
+    const wake = this.store.nextWake();
+    if (wake !== null) candidates.push(wake);
+    if (this.driving) candidates.push(now + KEEPALIVE_MS);
+    await this.ctx.storage.setAlarm(Math.max(now + 1, Math.min(...candidates)));
+  }
+
+  private recordsOf(spec: ExecutionSpec): ExecutionRecords {
+    this.records ??= new ExecutionRecords(
+      this.ctx.storage.sql,
+      parseConfig(this.env),
+      spec.tenantId,
+      spec.executionId,
+      (error) => {
+        // A later flush retries; the object's own storage is the truth meanwhile.
+        this.logger.warn("workflow records behind", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+    );
+    return this.records;
+  }
+
+  private host(spec: ExecutionSpec): InterpreterHost {
+    const config = parseConfig(this.env);
+    const records = this.recordsOf(spec);
+    return {
+      store: this.store,
+      emit: (event) => this.journal.append(event),
+      noteAttempt: (record) => records.noteAttempt(record),
+      now: () => Date.now(),
+      stepContext: (base) => ({
+        ...base,
+        spec,
+        env: this.env,
+        config,
+        inTenant: (fn) => this.databaseSlots.run(() => inTenant(config, spec.tenantId, fn)),
+        flushRecords: () => records.flush(),
+      }),
+    };
   }
 }

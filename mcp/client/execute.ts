@@ -1,8 +1,8 @@
-import { type Schema, type SchemaDraft, Validator } from "@cfworker/json-schema";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, eq, isNull } from "drizzle-orm";
 import { mcpServers } from "../../db/schema/mcp";
 import type { TenantDb } from "../../db/tenant";
+import { type SchemaIssue, schemaIssues } from "../../workers/lib/json-schema";
 import { type ExecuteResult, recordCall, type ToolFailure, UnknownToolError } from "../server/execute";
 import type { McpToolContext } from "../server/types";
 import {
@@ -171,34 +171,19 @@ function toOutcome(result: CallToolResult): Outcome {
   return { status: "succeeded", output };
 }
 
-const MAX_ISSUES = 20;
-
-function draftOf(schema: Record<string, unknown>): SchemaDraft {
-  const declared = typeof schema.$schema === "string" ? schema.$schema : "";
-  if (declared.includes("draft-04")) return "4";
-  if (declared.includes("draft-07") || declared.includes("draft-06")) return "7";
-  if (declared.includes("2019-09")) return "2019-09";
-  return "2020-12";
-}
-
 /**
  * The failure for `input` that does not match the tool's input schema, or null when it matches.
- * The CfWorker validator interprets the schema without compiling code (Ajv's `new Function` is
- * refused by workerd). A schema the validator cannot use fails closed (`protocol_error`).
+ * A schema the validator cannot use fails closed (`protocol_error`).
  */
 function validate(tool: RemoteTool, input: Record<string, unknown>): Outcome | null {
   const schema = tool.inputSchema ?? { type: "object" };
-  let result: ReturnType<Validator["validate"]>;
+  let issues: SchemaIssue[];
   try {
-    result = new Validator(schema as Schema, draftOf(schema), false).validate(input);
+    issues = schemaIssues(schema, input);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return failed(`The input schema of "${tool.name}" cannot be used: ${quote(why)}`, "protocol_error");
   }
-  if (result.valid) return null;
-  const issues = result.errors.slice(0, MAX_ISSUES).map((e) => ({
-    path: e.instanceLocation.replace(/^#\/?/, "").replaceAll("/", ".") || "(root)",
-    message: e.error,
-  }));
+  if (issues.length === 0) return null;
   return failed(`The input does not match the schema of "${tool.name}".`, "invalid_input", issues);
 }
