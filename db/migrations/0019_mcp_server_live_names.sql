@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "mcp_servers_tenant_id_name_live_key" ON "mcp_servers" USING btree ("tenant_id","name") WHERE "mcp_servers"."deleted_at" is null;
