@@ -12,6 +12,18 @@ export const uuidParam = (name: string, what: string) =>
       example: "0193b2c4-8f1e-7a3b-9c2d-4e5f6a7b8c9d",
     });
 
+/** The `Idempotency-Key` request header of a route; `description` says what a retry with it does there. */
+export const idempotencyKeyHeader = (description: string) =>
+  z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/)
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description,
+      example: "7f9c2ba4-e88f-4c6b-9b1a-0c2d3e4f5a6b",
+    });
+
 export const timestamp = z.string().datetime().openapi({ example: "2026-11-26T08:00:00.000Z" });
 
 export const email = z.string().trim().toLowerCase().email().max(254).openapi({ example: "ada@example.com" });

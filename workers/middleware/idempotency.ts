@@ -8,6 +8,7 @@ import { credentialKey } from "../auth/principal";
 import type { Permission } from "../auth/roles";
 import { sha256Hex } from "../lib/bytes";
 import { ApiError } from "../lib/errors";
+import { idempotencyKeyHeader } from "../lib/schemas";
 
 /** How long a key's first response is kept for replay. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
@@ -17,17 +18,10 @@ const REPLAYED_HEADERS = ["content-type", "location"];
 
 /** The header as routes declare it, so the OpenAPI document shows where it is honoured. */
 export const idempotencyHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(KEY)
-    .optional()
-    .openapi({
-      param: { name: "idempotency-key", in: "header" },
-      description:
-        "Makes a retry safe: the same key with the same body within 24 h replays the first response " +
-        "(with Idempotent-Replayed: true); another body is 422, a retry while the first is running 409.",
-      example: "7f9c2ba4-e88f-4c6b-9b1a-0c2d3e4f5a6b",
-    }),
+  "idempotency-key": idempotencyKeyHeader(
+    "Makes a retry safe: the same key with the same body within 24 h replays the first response " +
+      "(with Idempotent-Replayed: true); another body is 422, a retry while the first is running 409.",
+  ),
 });
 
 /**

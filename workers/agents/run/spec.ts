@@ -113,3 +113,20 @@ export function runActor(caller: Principal): RunActor {
       return { kind: "platform_admin", id: "", role: "owner" };
   }
 }
+
+/** The principal a run's (or a workflow's) tool calls act as: its starter, with the role they had. */
+export function actorPrincipal(tenantId: string, actor: RunActor): Principal {
+  if (actor.kind === "user") {
+    return {
+      kind: "user",
+      tenantId,
+      userId: actor.id,
+      role: actor.role,
+      sessionId: "",
+      jti: "",
+      expiresAt: 0,
+    };
+  }
+  if (actor.kind === "api_key") return { kind: "api_key", tenantId, keyId: actor.id, role: actor.role };
+  return { kind: "platform_admin" };
+}

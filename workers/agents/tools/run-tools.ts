@@ -7,9 +7,8 @@ import { describeTool } from "../../../mcp/server/describe";
 import { type ExecuteResult, executeBuiltinTool } from "../../../mcp/server/execute";
 import type { McpToolContext } from "../../../mcp/server/types";
 import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
-import type { Principal } from "../../auth/principal";
 import type { Config, Env } from "../../env";
-import type { RunSpec, RunTool } from "../run/spec";
+import { actorPrincipal, type RunSpec, type RunTool } from "../run/spec";
 import { agentTool } from "./agent";
 import { knowledgeBaseTool } from "./knowledge-base";
 import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "./registry";
@@ -155,7 +154,7 @@ async function callMcp(
   const result = await host.inTenant((db) =>
     execute({
       tenantId: spec.tenantId,
-      principal: runPrincipal(spec),
+      principal: actorPrincipal(spec.tenantId, spec.actor),
       db,
       config: host.config,
       env: host.env,
@@ -176,23 +175,4 @@ async function callMcp(
     truncated: cut < bytes.byteLength,
     durationMs: Date.now() - started,
   };
-}
-
-/** The run acts with the role its starter had when it started. */
-function runPrincipal(spec: RunSpec): Principal {
-  const { actor } = spec;
-  if (actor.kind === "user") {
-    return {
-      kind: "user",
-      tenantId: spec.tenantId,
-      userId: actor.id,
-      role: actor.role,
-      sessionId: "",
-      jti: "",
-      expiresAt: 0,
-    };
-  }
-  if (actor.kind === "api_key")
-    return { kind: "api_key", tenantId: spec.tenantId, keyId: actor.id, role: actor.role };
-  return { kind: "platform_admin" };
 }

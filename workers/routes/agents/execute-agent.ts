@@ -11,7 +11,7 @@ import { audit } from "../../lib/audit";
 import { ApiError, errorCode } from "../../lib/errors";
 import { checkOutboundUrl } from "../../lib/outbound-fetch";
 import { problemResponses } from "../../lib/problem-responses";
-import { uuidParam } from "../../lib/schemas";
+import { idempotencyKeyHeader, uuidParam } from "../../lib/schemas";
 import { webhookPolicy } from "../../lib/webhooks";
 import { tenantTransaction } from "../../middleware/tenant-db";
 import { loadRun } from "../agent-runs/load";
@@ -47,19 +47,12 @@ const body = z
   .openapi("ExecuteAgentRequest");
 
 const headers = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/)
-    .optional()
-    .openapi({
-      param: { name: "idempotency-key", in: "header" },
-      description:
-        "Makes a retry safe: a request with the same key (from the same user or API key) attaches to the run " +
-        "the first one started instead of starting another: the same answer, or the same event stream from " +
-        "the start. The key stays bound to that run; reusing it for another message, agent, conversation or " +
-        "mode is 422 IDEMPOTENCY_KEY_REUSED.",
-      example: "7f9c2ba4-e88f-4c6b-9b1a-0c2d3e4f5a6b",
-    }),
+  "idempotency-key": idempotencyKeyHeader(
+    "Makes a retry safe: a request with the same key (from the same user or API key) attaches to the run " +
+      "the first one started instead of starting another: the same answer, or the same event stream from " +
+      "the start. The key stays bound to that run; reusing it for another message, agent, conversation or " +
+      "mode is 422 IDEMPOTENCY_KEY_REUSED.",
+  ),
   "x-model-scenario": z.string().max(200).optional().openapi({
     description:
       "Test deployments only (ignored in production): forwarded to the model provider so a local model server can script its answers.",

@@ -11,7 +11,7 @@ import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { schemaIssues } from "../../lib/json-schema";
 import { problemResponses } from "../../lib/problem-responses";
-import { uuidParam } from "../../lib/schemas";
+import { idempotencyKeyHeader, uuidParam } from "../../lib/schemas";
 import { tenantRules } from "../../lib/tenant-limits";
 import { tenantTransaction } from "../../middleware/tenant-db";
 import { type WorkflowDefinition, workflowDefinition } from "../../workflows/definition/schema";
@@ -38,18 +38,11 @@ const body = z
   .openapi("ExecuteWorkflowRequest");
 
 const headers = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/)
-    .optional()
-    .openapi({
-      param: { name: "idempotency-key", in: "header" },
-      description:
-        "Start this execution once: a retry with the same key answers the execution the first request " +
-        "started (and makes sure it is running). The same key with another input or version is 422 " +
-        "IDEMPOTENCY_KEY_REUSED.",
-      example: "7f9c2ba4-e88f-4c6b-9b1a-0c2d3e4f5a6b",
-    }),
+  "idempotency-key": idempotencyKeyHeader(
+    "Start this execution once: a retry with the same key answers the execution the first request " +
+      "started (and makes sure it is running). The same key with another input or version is 422 " +
+      "IDEMPOTENCY_KEY_REUSED.",
+  ),
   "x-model-scenario": z.string().max(200).optional().openapi({
     description:
       "Test deployments only (ignored in production): forwarded to the model provider for the execution's agent steps.",

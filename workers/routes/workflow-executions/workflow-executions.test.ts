@@ -511,6 +511,60 @@ describe("workflow executions: control", () => {
     expect(accepted.status).toBe(202);
   });
 
+  it("times out a step (a retryable failure) and a whole execution (on its alarm)", async () => {
+    const { token } = await createTenant();
+    const slow = await sinkPath([200, 200], 3_000);
+    const started = Date.now();
+    const step = await runToEnd(token, {
+      steps: [
+        {
+          id: "slow",
+          type: "http",
+          url: `${SINK}${slow}`,
+          timeoutSeconds: 1,
+          retry: { maxAttempts: 2, initialDelayMs: 10, retryOn: ["timeout"] },
+        },
+      ],
+    });
+    expect(step.status).toBe("failed");
+    expect(attemptsOf(step, "slow").map((a) => [a.attempt, a.status, a.error?.split(":")[0]])).toEqual([
+      [1, "failed", "timeout"],
+      [2, "failed", "timeout"],
+    ]);
+    expect(Date.now() - started).toBeLessThan(2_900);
+
+    const whole = await runToEnd(token, {
+      timeoutSeconds: 1,
+      steps: [{ id: "hold", type: "wait_for_approval", expiresInSeconds: 60 }],
+    });
+    expect(whole.status).toBe("failed");
+    expect(whole.error).toMatch(/^timeout: /);
+    expect(attemptsOf(whole, "hold")[0]?.status).toBe("cancelled");
+  });
+
+  it("runs many executions at once, each to its own end", async () => {
+    const { token } = await createTenant();
+    const workflow = await createWorkflow(token, {
+      steps: [
+        { id: "a", type: "transform", output: { n: "{{input.n}}" } },
+        {
+          id: "b",
+          type: "mcp_tool",
+          server: "calculator",
+          tool: "multiply",
+          arguments: { a: "{{steps.a.output.n}}", b: 2 },
+        },
+      ],
+      output: "{{steps.b.output.result}}",
+    });
+    const started = await Promise.all(
+      Array.from({ length: 12 }, (_, n) => execute(token, workflow.id, { n })),
+    );
+    const runs = await Promise.all(started.map((s) => waitFor(token, s.id)));
+    expect(runs.map((r) => r.status)).toEqual(Array(12).fill("succeeded"));
+    expect(runs.map((r) => r.output)).toEqual(Array.from({ length: 12 }, (_, n) => n * 2));
+  });
+
   it("streams step events and resumes after Last-Event-ID", async () => {
     const { token } = await createTenant();
     const workflow = await createWorkflow(token, {
@@ -648,6 +702,32 @@ describe("workflow executions: agent steps", () => {
       stepExecutionId: research?.id,
       runId: (research?.output as { runId?: string } | undefined)?.runId,
     });
+  });
+
+  it("runs the agent version a step pins, not the agent's current one", async () => {
+    const { token } = await createTenant();
+    const agentId = await createAgent(token, "versioned");
+    const patched = await api.patch(`/v1/agents/${agentId}`, {
+      token,
+      body: { systemPrompt: "Version two." },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const scenario = await scriptModel([
+      { message: { content: [{ type: "text", text: "one" }] } },
+      { message: { content: [{ type: "text", text: "two" }] } },
+    ]);
+    const workflow = await createWorkflow(token, {
+      steps: [
+        { id: "pinned", type: "agent", agentId, agentVersion: 1, message: "Hi" },
+        { id: "current", type: "agent", agentId, message: "Hi" },
+      ],
+    });
+    const started = await execute(token, workflow.id, {}, { "x-model-scenario": scenario });
+    const run = await waitFor(token, started.id);
+    expect(run.status, JSON.stringify(run)).toBe("succeeded");
+    const systems = (await modelRequests(scenario)).map((r) => JSON.stringify(r.body.system));
+    expect(systems[0]).toContain("Be brief.");
+    expect(systems[1]).toContain("Version two.");
   });
 
   it("cancelling the execution cancels the agent's run", async () => {

@@ -1,9 +1,9 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { agents, agentVersions, tenants } from "../../../db/schema";
+import { agents, agentVersions } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import { ApiError, type FieldError } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
-import { effectiveLimits, type PartialLimits } from "../../lib/limits";
+import { tenantRules } from "../../lib/tenant-limits";
 import { validateDefinition, type WorkflowDefinition } from "../../workflows/definition/validate";
 import { appendLocation } from "../../workflows/language/location";
 import { inputSchemaProblems } from "./input-schema";
@@ -31,14 +31,7 @@ export async function checkWorkflowForTenant(
   db: TenantDb,
   input: { definition: unknown; inputSchema: Record<string, unknown> | null },
 ): Promise<CheckedWorkflow> {
-  const [tenant] = await db
-    .select({ settings: tenants.settings, limits: tenants.limits })
-    .from(tenants)
-    .where(eq(tenants.id, db.tenantId));
-  const limits = effectiveLimits({
-    ceiling: tenant?.limits as PartialLimits | undefined,
-    defaults: tenant?.settings.defaultLimits as PartialLimits | undefined,
-  });
+  const { limits } = await tenantRules(db);
   const schemaProblems = input.inputSchema ? inputSchemaProblems(input.inputSchema) : [];
   const result = validateDefinition(input.definition, {
     maxSteps: limits.maxWorkflowSteps,

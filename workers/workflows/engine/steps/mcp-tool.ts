@@ -1,7 +1,7 @@
 import { executeRemoteTool } from "../../../../mcp/client/execute";
 import { executeBuiltinTool, isBuiltinServer, UnknownToolError } from "../../../../mcp/server/execute";
+import { actorPrincipal } from "../../../agents/run/spec";
 import type { McpToolStep } from "../../definition/schema";
-import { actorPrincipal } from "../principal";
 import { type StepContext, StepError } from "./context";
 
 /** Failure reasons of a tool call that another attempt may fix. */
