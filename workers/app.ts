@@ -6,9 +6,12 @@ import type { Principal } from "./auth/principal";
 import type { Config } from "./env";
 import { ApiError } from "./lib/errors";
 import type { Logger } from "./lib/logger";
-import { isUnstorableValue } from "./lib/pg-errors";
+import { isDatabaseBusy, isUnstorableValue } from "./lib/pg-errors";
 import { problemResponse } from "./lib/problem";
 import type { Telemetry } from "./lib/telemetry";
+
+/** What a client is told to wait when PostgreSQL has no room for its request. */
+const DATABASE_BUSY_RETRY_SECONDS = 2;
 
 export interface HonoEnv {
   Bindings: Cloudflare.Env;
@@ -73,6 +76,16 @@ export function newApp(): App {
         new ApiError("VALIDATION_FAILED", {
           detail:
             "A value in the request cannot be stored (for example a NUL character or JSON nested too deeply).",
+        }),
+      );
+    }
+    if (isDatabaseBusy(err)) {
+      c.get("logger")?.warn("database busy", { error: err instanceof Error ? err.message : String(err) });
+      return problemResponse(
+        c,
+        new ApiError("UNAVAILABLE", {
+          detail: "The database cannot take more work right now; retry shortly.",
+          headers: { "Retry-After": String(DATABASE_BUSY_RETRY_SECONDS) },
         }),
       );
     }

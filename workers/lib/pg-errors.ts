@@ -28,3 +28,13 @@ export function isUnstorableValue(error: unknown): boolean {
   const code = pgCode(error);
   return code?.startsWith("22") === true || code?.startsWith("54") === true;
 }
+
+/**
+ * PostgreSQL cannot take the request now: class 53 (insufficient resources, e.g. 53300 too many
+ * connections) or 57P03 (cannot connect now: starting up or shutting down). Not the client's
+ * fault and not a bug: worth retrying shortly.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  const code = pgCode(error);
+  return code?.startsWith("53") === true || code === "57P03";
+}

@@ -9,6 +9,8 @@ import type { ExecutionState, StepRecord } from "./store";
 export type AttemptRecord = Omit<StepRecord, "wakeAt" | "next">;
 
 const EXECUTION_KEY = "execution";
+/** How long a note waits for others before its write starts (an explicit flush does not wait). */
+const WRITE_DELAY_MS = 10;
 
 /**
  * The queryable copy of an execution in PostgreSQL (`workflow_executions` and one
@@ -24,6 +26,7 @@ const EXECUTION_KEY = "execution";
  */
 export class ExecutionRecords {
   private writing: Promise<void> | undefined;
+  private soon: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -71,7 +74,11 @@ export class ExecutionRecords {
       key,
       JSON.stringify(data),
     );
-    this.flush().catch(this.onError);
+    // A moment's delay lets a burst of notes (a whole run of quick steps) share one write.
+    this.soon ??= setTimeout(() => {
+      this.soon = undefined;
+      this.flush().catch(this.onError);
+    }, WRITE_DELAY_MS);
   }
 
   private async drain(): Promise<void> {
