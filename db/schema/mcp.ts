@@ -53,7 +53,9 @@ export const mcpServers = pgTable(
     tenantKey("mcp_servers", t),
     index("mcp_servers_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     // Calls name a server: one live server per name (claimServerName gives the friendly 409).
-    uniqueIndex("mcp_servers_tenant_id_name_live_key").on(t.tenantId, t.name).where(sql`${t.deletedAt} is null`),
+    uniqueIndex("mcp_servers_tenant_id_name_live_key")
+      .on(t.tenantId, t.name)
+      .where(sql`${t.deletedAt} is null`),
     oneOf("mcp_servers_transport_check", t.transport, MCP_TRANSPORTS),
     oneOf("mcp_servers_status_check", t.status, MCP_SERVER_STATUSES),
     ...tenantPolicies(),
