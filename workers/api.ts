@@ -48,6 +48,7 @@ import { registerSignup } from "./routes/tenants/signup";
 import { registerUserRoutes } from "./routes/users";
 import { registerWebhookRoutes } from "./routes/webhooks";
 import { registerWorkflowExecutionRoutes } from "./routes/workflow-executions";
+import { registerWorkflowTemplateRoutes } from "./routes/workflow-templates";
 import { registerWorkflowRoutes } from "./routes/workflows";
 
 /** Routes that run before anyone is authenticated. */
@@ -156,3 +157,4 @@ registerRagSearchRoutes(app);
 registerRagQueryRoutes(app);
 registerWorkflowRoutes(app);
 registerWorkflowExecutionRoutes(app);
+registerWorkflowTemplateRoutes(app);

@@ -94,7 +94,8 @@ export async function insertServer(
     }
     const [row] = await db
       .insert(mcpServers)
-      .values({ name: `srv-${id.slice(0, 8)}`, ...values, id, tenantId, authSecretName })
+      // The random end of the id: its start is a timestamp, shared by servers made in the same moment.
+      .values({ name: `srv-${id.slice(-12)}`, ...values, id, tenantId, authSecretName })
       .returning();
     if (!row) throw new Error("server insert returned no row");
     return row;
