@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { agents, agentVersions } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { principalId } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { metadata } from "../../lib/schemas";
 import { idempotency, idempotencyHeaders } from "../../middleware/idempotency";
+import { insertAgent } from "./insert-agent";
 import { agentSchema, definitionFields, toAgentResponse } from "./schemas";
 import { checkAgentDefinition } from "./validate";
 
@@ -43,36 +44,18 @@ export function registerCreateAgent(app: App) {
     const input = c.req.valid("json");
     const db = c.get("db");
     await checkAgentDefinition(db, input);
-    const definition = {
-      model: input.model,
-      systemPrompt: input.systemPrompt ?? null,
-      tools: input.tools ?? [],
-      capabilities: input.capabilities ?? [],
-      resourceLimits: input.resourceLimits ?? {},
-    };
-    const createdBy =
-      caller.kind === "user" ? caller.userId : caller.kind === "api_key" ? caller.keyId : null;
-    const [agent] = await db
-      .insert(agents)
-      .values({
-        tenantId: db.tenantId,
-        name: input.name,
-        description: input.description ?? null,
-        currentVersion: 1,
-        ...definition,
-        metadata: input.metadata ?? {},
-        createdBy,
-      })
-      .returning();
-    if (!agent) throw new Error("agent insert returned no row");
-    await db.insert(agentVersions).values({
-      tenantId: db.tenantId,
-      agentId: agent.id,
-      version: 1,
-      name: agent.name,
-      description: agent.description,
-      ...definition,
-      createdBy,
+    const agent = await insertAgent(db, {
+      name: input.name,
+      description: input.description ?? null,
+      definition: {
+        model: input.model,
+        systemPrompt: input.systemPrompt ?? null,
+        tools: input.tools ?? [],
+        capabilities: input.capabilities ?? [],
+        resourceLimits: input.resourceLimits ?? {},
+      },
+      metadata: input.metadata ?? {},
+      createdBy: principalId(caller),
     });
     await audit(c, {
       action: "agent.create",

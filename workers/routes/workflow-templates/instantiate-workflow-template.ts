@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { agents, agentVersions, collections, workflows, workflowVersions } from "../../../db/schema";
+import { collections } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import type { App, Context } from "../../app";
 import { authorize } from "../../auth/authorize";
@@ -10,7 +10,9 @@ import { ApiError, type FieldError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { idempotency, idempotencyHeaders } from "../../middleware/idempotency";
 import { fill, type TemplateAgent, type WorkflowTemplate, workflowTemplate } from "../../workflows/templates";
+import { insertAgent } from "../agents/insert-agent";
 import { checkAgentDefinition } from "../agents/validate";
+import { insertWorkflow } from "../workflows/insert-workflow";
 import { toWorkflowResponse, workflowDescription, workflowName } from "../workflows/schemas";
 import { checkWorkflowForTenant } from "../workflows/validate-for-tenant";
 import { type InstantiateWorkflowTemplateResponse, instantiatedSchema, templateIdParam } from "./schemas";
@@ -91,26 +93,10 @@ export function registerInstantiateWorkflowTemplate(app: App) {
       definition: fill(template.definition, { agents: agentIds, params }),
       inputSchema: template.inputSchema,
     });
-    const definition = checked.definition as unknown as Record<string, unknown>;
-    const [row] = await db
-      .insert(workflows)
-      .values({
-        tenantId: db.tenantId,
-        name,
-        description: input.description !== undefined ? input.description : template.description,
-        currentVersion: 1,
-        definition,
-        inputSchema: checked.inputSchema,
-        createdBy,
-      })
-      .returning();
-    if (!row) throw new Error("workflow insert returned no row");
-    await db.insert(workflowVersions).values({
-      tenantId: db.tenantId,
-      workflowId: row.id,
-      version: 1,
-      definition,
-      inputSchema: checked.inputSchema,
+    const row = await insertWorkflow(db, {
+      name,
+      description: input.description !== undefined ? input.description : template.description,
+      checked,
       createdBy,
     });
     await audit(c, {
@@ -189,35 +175,12 @@ async function createAgent(c: Context, spec: TemplateAgent, workflowName: string
     }));
     throw invalidParameters(errors);
   });
-  const definition = {
-    model,
-    systemPrompt: spec.systemPrompt,
-    tools,
-    capabilities: [],
-    resourceLimits: {},
-  };
-  const createdBy = principalId(c.get("principal"));
-  const [agent] = await db
-    .insert(agents)
-    .values({
-      tenantId: db.tenantId,
-      name: `${workflowName}: ${spec.name}`.slice(0, 200),
-      description: spec.description,
-      currentVersion: 1,
-      ...definition,
-      metadata: { workflowTemplate: templateId, templateAgent: spec.key },
-      createdBy,
-    })
-    .returning();
-  if (!agent) throw new Error("agent insert returned no row");
-  await db.insert(agentVersions).values({
-    tenantId: db.tenantId,
-    agentId: agent.id,
-    version: 1,
-    name: agent.name,
-    description: agent.description,
-    ...definition,
-    createdBy,
+  const agent = await insertAgent(db, {
+    name: `${workflowName}: ${spec.name}`.slice(0, 200),
+    description: spec.description,
+    definition: { model, systemPrompt: spec.systemPrompt, tools, capabilities: [], resourceLimits: {} },
+    metadata: { workflowTemplate: templateId, templateAgent: spec.key },
+    createdBy: principalId(c.get("principal")),
   });
   await audit(c, {
     action: "agent.create",

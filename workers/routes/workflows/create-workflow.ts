@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { workflows, workflowVersions } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { idempotency, idempotencyHeaders } from "../../middleware/idempotency";
+import { insertWorkflow } from "./insert-workflow";
 import {
   definitionField,
   inputSchemaField,
@@ -58,28 +58,11 @@ export function registerCreateWorkflow(app: App) {
       definition: input.definition,
       inputSchema: input.inputSchema ?? null,
     });
-    const definition = checked.definition as unknown as Record<string, unknown>;
-    const createdBy = principalId(caller);
-    const [row] = await db
-      .insert(workflows)
-      .values({
-        tenantId: db.tenantId,
-        name: input.name,
-        description: input.description ?? null,
-        currentVersion: 1,
-        definition,
-        inputSchema: checked.inputSchema,
-        createdBy,
-      })
-      .returning();
-    if (!row) throw new Error("workflow insert returned no row");
-    await db.insert(workflowVersions).values({
-      tenantId: db.tenantId,
-      workflowId: row.id,
-      version: 1,
-      definition,
-      inputSchema: checked.inputSchema,
-      createdBy,
+    const row = await insertWorkflow(db, {
+      name: input.name,
+      description: input.description ?? null,
+      checked,
+      createdBy: principalId(caller),
     });
     await audit(c, {
       action: "workflow.create",
