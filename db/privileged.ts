@@ -150,3 +150,19 @@ export async function findTokenTarget(
   const row = rows[0];
   return row ? { tenantId: row.tenant_id, id: row.id } : null;
 }
+
+export interface MetricGaugeRow {
+  metric: string;
+  label: string;
+  value: number;
+}
+
+/** The scrape-time gauges, summed over all tenants (counts by status; no ids). */
+export async function readMetricGauges(client: Client): Promise<MetricGaugeRow[]> {
+  const { rows } = await client.query("select metric, label, value from meridian_metrics_gauges()");
+  return rows.map((row) => ({
+    metric: String(row.metric),
+    label: String(row.label),
+    value: Number(row.value),
+  }));
+}

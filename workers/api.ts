@@ -36,6 +36,7 @@ import { registerGetHealth } from "./routes/health/get-health";
 import { registerGetReadiness } from "./routes/health/get-readiness";
 import { registerInvitationRoutes } from "./routes/invitations";
 import { registerMcpRoutes } from "./routes/mcp";
+import { registerGetMetrics } from "./routes/metrics/get-metrics";
 import { registerMcpServerRoutes } from "./routes/mcp-servers";
 import { registerDocumentRoutes } from "./routes/rag-documents";
 import { registerRagQueryRoutes } from "./routes/rag-query";
@@ -113,6 +114,7 @@ app.use("/v1/*", except([...PUBLIC_PATHS, ...TENANT_ADMIN_PATHS, ...SELF_TRANSAC
 
 registerGetHealth(app);
 registerGetReadiness(app);
+registerGetMetrics(app);
 registerOpenApi(app);
 registerDocsPage(app);
 

@@ -52,7 +52,13 @@ export function newApp(): App {
   });
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return problemResponse(c, err);
+    if (err instanceof ApiError) {
+      if (err.code === "RATE_LIMITED")
+        c.get("telemetry")?.counter("meridian_rate_limit_rejections_total", 1, {
+          limit: err.limit ?? "other",
+        });
+      return problemResponse(c, err);
+    }
     if (err instanceof HTTPException) {
       // hono's own exceptions: malformed JSON from the validator, 401s from its auth helpers.
       const status = err.status;

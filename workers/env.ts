@@ -35,6 +35,16 @@ export const envSchema = z.object({
   PASSWORD_PEPPER: z.string().min(16),
   /** Bearer token of the platform admin (creates tenants, sets their limits). */
   PLATFORM_ADMIN_TOKEN: z.string().min(24),
+  /**
+   * Bearer token Prometheus presents to `GET /metrics`. Set, it is required; unset, /metrics is
+   * open outside production and answers 404 in production.
+   */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /** Prefix of the Redis key that sums the metrics, for deployments sharing one Redis. */
+  METRICS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,64}$/)
+    .default("meridian"),
   /** Comma-separated allowed CORS origins; empty allows none. */
   CORS_ORIGINS: z.string().default(""),
   /** Open signup creates a tenant without the platform admin. Development only. */

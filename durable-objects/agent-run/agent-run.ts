@@ -5,10 +5,12 @@ import { providerFor } from "../../workers/agents/provider";
 import type { ApprovalDecision, PendingApproval } from "../../workers/agents/run/engine";
 import { executeRun } from "../../workers/agents/run/engine";
 import type { RunEvent } from "../../workers/agents/run/events";
+import { runMetrics } from "../../workers/agents/run/metrics";
 import { type RunSpec, type RunSummary, summarize } from "../../workers/agents/run/spec";
 import { RunStore } from "../../workers/agents/run/store";
 import { resolveRunTools } from "../../workers/agents/tools/run-tools";
 import { type Env, parseConfig } from "../../workers/env";
+import { telemetryFor } from "../../workers/observability/telemetry";
 import { EventJournal } from "../event-journal";
 
 /** While a run is in progress the object wakes this often, so the runtime keeps it in memory. */
@@ -161,6 +163,7 @@ export class AgentRun extends DurableObject<Env> {
     // Nothing awaits the connection until the first write; a failure surfaces there.
     client.catch(() => undefined);
     const store = new RunStore(client, spec);
+    const telemetry = telemetryFor(config);
     try {
       if (spec.mode === "async") await store.markRunning();
       const tools = await resolveRunTools(spec, {
@@ -168,12 +171,16 @@ export class AgentRun extends DurableObject<Env> {
         config,
         env: this.env,
       });
+      const recordMetrics = runMetrics(telemetry, spec.model, tools);
       const outcome = await executeRun({
         spec,
         store,
         tools,
         provider: providerFor(config),
-        emit: (event) => this.journal.append(event),
+        emit: (event) => {
+          this.journal.append(event);
+          recordMetrics(event);
+        },
         signal: this.abort.signal,
         stopReasonOnAbort: () => this.stopReason,
         awaitApprovals: (pending) => this.waitForApprovals(pending),
@@ -195,6 +202,7 @@ export class AgentRun extends DurableObject<Env> {
     } finally {
       this.driver = undefined;
       void closeQuietly(client);
+      this.ctx.waitUntil(telemetry.flush());
     }
   }
 

@@ -1,14 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Env, parseConfig } from "../../workers/env";
 import { newLogger } from "../../workers/lib/logger";
+import type { Telemetry } from "../../workers/lib/telemetry";
+import { telemetryFor } from "../../workers/observability/telemetry";
 import { checkApproval } from "../../workers/workflows/engine/approval";
 import { inTenant } from "../../workers/workflows/engine/database";
 import { findStep } from "../../workers/workflows/engine/find-step";
 import { Interpreter, type InterpreterHost } from "../../workers/workflows/engine/interpreter";
+import { recordExecutionEnd, recordStepAttempt } from "../../workers/workflows/engine/metrics";
 import { ExecutionRecords } from "../../workers/workflows/engine/records";
 import { Semaphore } from "../../workers/workflows/engine/semaphore";
 import type { ExecutionSpec, ExecutionStatus, WorkflowEvent } from "../../workers/workflows/engine/spec";
-import { type ExecutionState, ExecutionStore } from "../../workers/workflows/engine/store";
+import { type ExecutionState, ExecutionStore, type StepRecord } from "../../workers/workflows/engine/store";
 import { ExpressionError } from "../../workers/workflows/language/errors";
 import { resolveValue } from "../../workers/workflows/language/template";
 import { EventJournal } from "../event-journal";
@@ -49,12 +52,14 @@ export class WorkflowExecution extends DurableObject<Env> {
   private timedOut = false;
   private readonly databaseSlots = new Semaphore(DATABASE_SLOTS);
   private readonly logger;
+  private readonly telemetry: Telemetry;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ExecutionStore(ctx.storage.sql);
     this.journal = new EventJournal<WorkflowEvent>(ctx.storage.sql, () => undefined);
     this.logger = newLogger(parseConfig(env).LOG_LEVEL, { object: "workflow_execution" });
+    this.telemetry = telemetryFor(parseConfig(env));
   }
 
   /** Starts the execution, or (a retried start, or a restarted object) carries on with it. */
@@ -123,7 +128,7 @@ export class WorkflowExecution extends DurableObject<Env> {
       wakeAt: null,
     };
     this.store.saveStep(resolved);
-    this.recordsOf(spec).noteAttempt(resolved);
+    this.noteAttempt(this.recordsOf(spec), resolved);
     this.journal.append({ type: "approval_resolved", stepId, outcome: "approved" });
     this.drive();
     await this.scheduleWake();
@@ -185,6 +190,7 @@ export class WorkflowExecution extends DurableObject<Env> {
       })
       .finally(() => {
         this.driving = undefined;
+        this.ctx.waitUntil(this.telemetry.flush());
         void this.scheduleWake();
       });
   }
@@ -249,13 +255,21 @@ export class WorkflowExecution extends DurableObject<Env> {
       if (step.status === "running" || step.status === "waiting") {
         const cancelled = { ...step, status: "cancelled" as const, finishedAt: now, wakeAt: null };
         this.store.saveStep(cancelled);
-        records.noteAttempt(cancelled);
+        this.noteAttempt(records, cancelled);
       }
     }
     const state = this.store.updateState({ status, output, error, finishedAt: now });
     records.noteExecution(state);
     this.journal.append({ type: "done", status, error });
+    recordExecutionEnd(this.telemetry, status, this.timedOut);
+    this.ctx.waitUntil(this.telemetry.flush());
     await this.flushFinished();
+  }
+
+  /** An attempt for PostgreSQL's copy, and its duration for the metrics once it has ended. */
+  private noteAttempt(records: ExecutionRecords, record: StepRecord): void {
+    records.noteAttempt(record);
+    recordStepAttempt(this.telemetry, record);
   }
 
   private async flushFinished(): Promise<void> {
@@ -311,7 +325,7 @@ export class WorkflowExecution extends DurableObject<Env> {
     return {
       store: this.store,
       emit: (event) => this.journal.append(event),
-      noteAttempt: (record) => records.noteAttempt(record),
+      noteAttempt: (record) => this.noteAttempt(records, record),
       now: () => Date.now(),
       stepContext: (base) => ({
         ...base,

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { mcpToolExecutions } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { newId } from "../../workers/lib/ids";
+import { telemetryFor } from "../../workers/observability/telemetry";
 import { BUILTIN_MCP_SERVERS } from "../servers";
 import { type BuiltinMcpServer, type McpTool, type McpToolContext, ToolError } from "./types";
 
@@ -178,6 +179,10 @@ export async function recordCall(
     finishedAt,
     createdBy:
       principal.kind === "user" ? principal.userId : principal.kind === "api_key" ? principal.keyId : null,
+  });
+  telemetryFor(ctx.config).counter("meridian_tool_calls_total", 1, {
+    type: "mcp",
+    outcome: outcome.status === "succeeded" ? "ok" : "error",
   });
   return outcome.status === "succeeded"
     ? { executionId, status: "succeeded", output: outcome.output, durationMs }

@@ -1,6 +1,7 @@
-import type { Env } from "../../workers/env";
+import type { Config, Env } from "../../workers/env";
 import { parseConfig } from "../../workers/env";
 import { newLogger } from "../../workers/lib/logger";
+import { telemetryFor } from "../../workers/observability/telemetry";
 import { runAgentTask } from "./agent-task";
 import { handleDeadJobs } from "./dlq";
 import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
@@ -24,6 +25,15 @@ export function retryDelaySeconds(attempts: number): number {
  */
 export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const config = parseConfig(env);
+  try {
+    await handleBatch(batch, env, config);
+  } finally {
+    // The batch's metrics (documents indexed, tool calls, ...) join every other isolate's.
+    await telemetryFor(config).flush();
+  }
+}
+
+async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Config): Promise<void> {
   const logger = newLogger(config.LOG_LEVEL, { queue: batch.queue });
   if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, env, config, logger);
 

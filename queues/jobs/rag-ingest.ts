@@ -4,9 +4,10 @@ import { documents } from "../../db/schema/rag";
 import { withTenant } from "../../db/tenant";
 import type { Config, Env } from "../../workers/env";
 import type { Logger } from "../../workers/lib/logger";
+import { telemetryFor } from "../../workers/observability/telemetry";
 import { embeddingSettings } from "../../workers/rag/embed/provider";
 import { recordFailure } from "../../workers/rag/ingest/document-state";
-import { ingestDocument } from "../../workers/rag/ingest/ingest-document";
+import { IngestRetry, ingestDocument } from "../../workers/rag/ingest/ingest-document";
 import type { IngestJob } from "../../workers/rag/ingest/job";
 
 /**
@@ -14,6 +15,8 @@ import type { IngestJob } from "../../workers/rag/ingest/job";
  * good, or stale); throws `IngestRetry` so the consumer retries with backoff.
  */
 export async function runRagIngest(env: Env, config: Config, job: IngestJob, logger: Logger): Promise<void> {
+  const telemetry = telemetryFor(config);
+  const started = performance.now();
   const client = await connect(config);
   try {
     const outcome = await ingestDocument(
@@ -26,6 +29,20 @@ export async function runRagIngest(env: Env, config: Config, job: IngestJob, log
       job,
     );
     logger.info("document ingestion", { documentId: job.documentId, tenantId: job.tenantId, ...outcome });
+    if (outcome.kind === "indexed") {
+      telemetry.counter("meridian_ingestion_documents_total", 1, { outcome: "indexed" });
+      telemetry.counter("meridian_ingestion_chunks_total", outcome.chunks, {});
+      telemetry.counter("meridian_embedding_tokens_total", outcome.embeddingTokens, {
+        provider: outcome.provider,
+      });
+      telemetry.histogram("meridian_ingestion_duration_seconds", (performance.now() - started) / 1000, {});
+    } else if (outcome.kind === "failed") {
+      telemetry.counter("meridian_ingestion_documents_total", 1, { outcome: "failed" });
+    }
+  } catch (error) {
+    if (error instanceof IngestRetry)
+      telemetry.counter("meridian_ingestion_documents_total", 1, { outcome: "retried" });
+    throw error;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -38,7 +55,7 @@ export async function runRagIngest(env: Env, config: Config, job: IngestJob, log
 export async function failDeadRagIngest(config: Config, job: IngestJob, attempts: number): Promise<boolean> {
   const client = await connect(config);
   try {
-    return await withTenant(client, job.tenantId, async (db) => {
+    const marked = await withTenant(client, job.tenantId, async (db) => {
       const [row] = await db
         .select({ statusReason: documents.statusReason })
         .from(documents)
@@ -46,6 +63,9 @@ export async function failDeadRagIngest(config: Config, job: IngestJob, attempts
       const last = row?.statusReason ?? "no attempt recorded a reason";
       return recordFailure(db, job, `gave up after ${attempts} deliveries; ${last}`, { final: true });
     });
+    if (marked)
+      telemetryFor(config).counter("meridian_ingestion_documents_total", 1, { outcome: "dead_lettered" });
+    return marked;
   } finally {
     await client.end().catch(() => undefined);
   }

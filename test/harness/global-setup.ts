@@ -47,6 +47,8 @@ export default async function setup(project: TestProject) {
     // Short enough for tests to wait out: a streamed run nobody reattaches to, an unanswered approval.
     AGENT_RUN_GRACE_SECONDS: "2",
     AGENT_APPROVAL_TTL_SECONDS: "3",
+    // /metrics as production runs it: behind a bearer token.
+    METRICS_TOKEN: "test-metrics-token-7f3a9c2e51",
     WEBHOOK_SINK_URL: sink.url,
     FAKE_MCP_URL: fakeMcp.url,
     OUTBOUND_ALLOW_PRIVATE: "true",

@@ -108,16 +108,28 @@ export class ApiError extends HTTPException {
   readonly code: ErrorCode;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  /**
+   * For RATE_LIMITED: which limit refused the request (a rate-limit policy such as "tenant", or a
+   * limits key such as "maxConcurrentWorkflows"), as the rejection metric labels it.
+   */
+  readonly limit: string | undefined;
 
   constructor(
     code: ErrorCode,
-    opts: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    opts: {
+      detail?: string;
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      cause?: unknown;
+      limit?: string;
+    } = {},
   ) {
     super(statusOf(code), { message: opts.detail ?? titleOf(code), cause: opts.cause });
     this.name = "ApiError";
     this.code = code;
     this.errors = opts.errors;
     this.headers = opts.headers;
+    this.limit = opts.limit;
   }
 }
 

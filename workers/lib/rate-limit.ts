@@ -132,6 +132,7 @@ export function applyRateLimit(c: Context, name: PolicyName, verdict: RateLimitV
   c.header("RateLimit", `"${name}";r=${verdict.remaining};t=${verdict.resetSeconds}`, { append: true });
   if (!verdict.allowed) {
     throw new ApiError("RATE_LIMITED", {
+      limit: name,
       detail: `Rate limit "${name}" of ${policy.limit} per ${policy.windowSeconds}s exceeded.`,
       headers: { "Retry-After": String(Math.max(1, verdict.resetSeconds)) },
     });

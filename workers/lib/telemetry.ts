@@ -1,4 +1,12 @@
-/** Attributes on a metric or span: low-cardinality ids and figures only. */
+import type {
+  CounterName,
+  counters,
+  HistogramName,
+  histograms,
+  LabelsOf,
+} from "../observability/metrics/catalog";
+
+/** Attributes on a span: low-cardinality ids and figures only, never contents or secrets. */
 export type Attributes = Record<string, string | number | boolean | undefined>;
 
 export interface Span {
@@ -8,13 +16,15 @@ export interface Span {
 }
 
 /**
- * What every feature emits through. The default does nothing; the observability work wires
- * exporters (OTLP, Analytics Engine) behind this interface without touching features.
+ * What every feature emits through. Metric names and their labels come from the catalog
+ * (workers/observability/metrics/catalog.ts), so a label set cannot grow by accident.
  */
 export interface Telemetry {
-  counter(name: string, value?: number, attributes?: Attributes): void;
-  histogram(name: string, value: number, attributes?: Attributes): void;
+  counter<N extends CounterName>(name: N, value: number, labels: LabelsOf<(typeof counters)[N]>): void;
+  histogram<N extends HistogramName>(name: N, value: number, labels: LabelsOf<(typeof histograms)[N]>): void;
   startSpan(name: string, attributes?: Attributes): Span;
+  /** Sends what was recorded to where all isolates' figures are summed. Never throws. */
+  flush(): Promise<void>;
 }
 
 const noopSpan: Span = { setAttributes() {}, recordError() {}, end() {} };
@@ -23,6 +33,7 @@ export const noopTelemetry: Telemetry = {
   counter() {},
   histogram() {},
   startSpan: () => noopSpan,
+  flush: async () => {},
 };
 
 /**

@@ -304,6 +304,7 @@ async function claimConcurrencySlot(db: TenantDb, agentId: string, limits: Limit
     );
   if ((row?.active ?? 0) >= limits.maxConcurrentExecutions) {
     throw new ApiError("RATE_LIMITED", {
+      limit: "maxConcurrentExecutions",
       detail: `The agent already has ${limits.maxConcurrentExecutions} runs in progress (maxConcurrentExecutions).`,
     });
   }

@@ -51,6 +51,7 @@ export function agentTool(entry: RunTool, spec: RunSpec, host: RunToolHost): Run
     run: ({ message }, ctx) => delegate(spec, host, { ...config.data, message }, ctx),
   };
   return {
+    kind: "agent",
     definition: toolDefinition(tool),
     requiresApproval: entry.requiresApproval,
     call: (raw, opts) => executeTool(tool, raw, { tenantId: spec.tenantId, ...opts }),

@@ -37,6 +37,7 @@ export function knowledgeBaseTool(entry: RunTool, host: RunToolHost): RunnableTo
   if (!config.success) return null;
   const { collectionIds, topK, mode } = config.data;
   return {
+    kind: "knowledge",
     definition: {
       name: entry.name,
       description:

@@ -15,6 +15,8 @@ import { BUILTIN_TOOLS, executeTool, type ToolOutcome, toolDefinition } from "./
 
 /** A tool as a run uses it: what the model is told, whether a human must approve, how to call it. */
 export interface RunnableTool {
+  /** What kind of tool this is, as metrics label it. */
+  kind: "builtin" | "knowledge" | "agent" | "mcp";
   definition: Anthropic.Tool;
   requiresApproval: boolean;
   call(
@@ -52,6 +54,7 @@ export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise
       const tool = BUILTIN_TOOLS.get(entry.name);
       if (!tool) continue;
       out.set(entry.name, {
+        kind: "builtin",
         definition: toolDefinition(tool),
         requiresApproval: entry.requiresApproval,
         call: (input, opts) => executeTool(tool, input, { tenantId: spec.tenantId, ...opts }),
@@ -80,6 +83,7 @@ export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise
     if (!tool) continue;
     const described = describeTool(tool);
     out.set(entry.name, {
+      kind: "mcp",
       definition: {
         name: entry.name,
         description: entry.description ?? described.description,
@@ -125,6 +129,7 @@ async function addRemoteTools(
     const discovered = row?.tools?.find((t) => t.name === tool);
     if (!discovered) continue;
     out.set(entry.name, {
+      kind: "mcp",
       definition: {
         name: entry.name,
         description: entry.description ?? discovered.description ?? `${tool} on ${server}`,

@@ -28,7 +28,7 @@ export interface IngestDeps {
 }
 
 export type IngestOutcome =
-  | { kind: "indexed"; chunks: number; embeddingTokens: number }
+  | { kind: "indexed"; chunks: number; embeddingTokens: number; provider: string }
   /** The job was stale: superseded, already done, deleted, or its collection deleted. */
   | { kind: "skipped" }
   /** Failed for good; the document says why. */
@@ -106,7 +106,12 @@ export async function ingestDocument(deps: IngestDeps, job: IngestJob): Promise<
       return count;
     });
     if (written === null) return { kind: "skipped" };
-    return { kind: "indexed", chunks: written, embeddingTokens: embedded.tokens };
+    return {
+      kind: "indexed",
+      chunks: written,
+      embeddingTokens: embedded.tokens,
+      provider: collection.embeddingProvider,
+    };
   } catch (error) {
     if (isPermanent(error)) return fail(messageOf(error));
     const reason = `attempt ${document.attempts} failed: ${messageOf(error)}`;

@@ -247,6 +247,7 @@ async function claimExecutionSlot(db: TenantDb, max: number): Promise<void> {
     );
   if ((row?.n ?? 0) >= max) {
     throw new ApiError("RATE_LIMITED", {
+      limit: "maxConcurrentWorkflows",
       detail: `The tenant already has ${max} workflow executions in progress (maxConcurrentWorkflows).`,
     });
   }
