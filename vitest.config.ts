@@ -1,24 +1,43 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+/** Tests of Node-only tooling (they spawn pg_dump, open sockets): `*.node.test.ts` under scripts/. */
+const NODE_TESTS = "scripts/**/*.node.test.ts";
+
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        // Addresses of the real PostgreSQL (through the Neon relay) and Redis (through the
-        // Upstash relay), started by the global setup before any worker boots.
-        bindings: inject("workerBindings"),
-      },
-    })),
-  ],
   test: {
-    include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", ".wrangler/**"],
-    globalSetup: ["./test/harness/global-setup.ts"],
-    setupFiles: ["./test/harness/warm-up.ts"],
     reporters: ["default", "./test/harness/summary-reporter.ts"],
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // Addresses of the real PostgreSQL (through the Neon relay) and Redis (through the
+              // Upstash relay), started by the global setup before any worker boots.
+              bindings: inject("workerBindings"),
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["**/*.test.ts"],
+          exclude: ["node_modules/**", ".wrangler/**", NODE_TESTS],
+          globalSetup: ["./test/harness/global-setup.ts"],
+          setupFiles: ["./test/harness/warm-up.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: [NODE_TESTS],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });
