@@ -46,6 +46,7 @@ import { registerTenantRoutes } from "./routes/tenant";
 import { registerTenantsRoutes } from "./routes/tenants";
 import { registerCreateTenant } from "./routes/tenants/create-tenant";
 import { registerSignup } from "./routes/tenants/signup";
+import { registerUsageRoutes } from "./routes/usage";
 import { registerUserRoutes } from "./routes/users";
 import { registerWebhookRoutes } from "./routes/webhooks";
 import { registerWorkflowExecutionRoutes } from "./routes/workflow-executions";
@@ -132,6 +133,7 @@ registerInvitationRoutes(app);
 registerSecretsRoutes(app);
 registerConversationsRoutes(app);
 registerAuditLogsRoutes(app);
+registerUsageRoutes(app);
 registerWebhookRoutes(app);
 
 registerCreateApiKey(app);

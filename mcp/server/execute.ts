@@ -3,6 +3,7 @@ import { mcpToolExecutions } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { newId } from "../../workers/lib/ids";
 import { telemetryFor } from "../../workers/observability/telemetry";
+import { recordUsageEvents } from "../../workers/usage/record";
 import { BUILTIN_MCP_SERVERS } from "../servers";
 import { type BuiltinMcpServer, type McpTool, type McpToolContext, ToolError } from "./types";
 
@@ -180,6 +181,19 @@ export async function recordCall(
     createdBy:
       principal.kind === "user" ? principal.userId : principal.kind === "api_key" ? principal.keyId : null,
   });
+  // Keyed by the execution row written just above, in the same transaction: one event per call.
+  await recordUsageEvents(ctx.db, [
+    {
+      eventKey: `mcp_tool_execution:${executionId}:tool_calls`,
+      meter: "tool_calls",
+      quantity: 1,
+      unit: "calls",
+      resourceType: "mcp_tool_execution",
+      resourceId: executionId,
+      userId: principal.kind === "user" ? principal.userId : null,
+      apiKeyId: principal.kind === "api_key" ? principal.keyId : null,
+    },
+  ]);
   telemetryFor(ctx.config).counter("meridian_tool_calls_total", 1, {
     type: "mcp",
     outcome: outcome.status === "succeeded" ? "ok" : "error",

@@ -37,12 +37,19 @@ export const permissions = [
   "workflows:write",
   // Starting, cancelling and approving executions spends tokens and calls tools: members and up.
   "workflows:execute",
+  // Costs and who spent them (per user and key): owners and admins only, like the audit trail.
+  "usage:read",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
 // The delivery log shows callback URLs, which may carry tokens: not for viewers.
 const reads = permissions.filter(
-  (p) => p.endsWith(":read") && p !== "audit_logs:read" && p !== "api_keys:read" && p !== "webhooks:read",
+  (p) =>
+    p.endsWith(":read") &&
+    p !== "audit_logs:read" &&
+    p !== "api_keys:read" &&
+    p !== "webhooks:read" &&
+    p !== "usage:read",
 );
 
 const grants: Record<Role, ReadonlySet<Permission>> = {

@@ -1,6 +1,9 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Message } from "../../../db/types";
 import { costMicroUsd, type TokenUsage } from "../../lib/models";
+import { agentToolCallEvents } from "../../usage/agent-tool-call";
+import { modelCallEvents } from "../../usage/model-call";
+import type { UsageEvent } from "../../usage/record";
 import type { ToolOutcome } from "../tools/registry";
 import type { RunnableTool } from "../tools/run-tools";
 import { placeCacheBreakpoints } from "./cache-control";
@@ -92,6 +95,8 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
   let failure: RunFailure | null = null;
   let cancelled = false;
   let toolRounds = 0;
+  /** Usage of a call that ended without a stored message; billed when the run finishes. */
+  let unstoredUsage: UsageEvent[] = [];
 
   emit({
     type: "run_started",
@@ -162,7 +167,7 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
       );
     } catch (error) {
       // Tokens generated before a cancel are still billed by the provider: count them.
-      if (partial) recordUsage(deps, totals, call, partial.usage);
+      if (partial) unstoredUsage = recordUsage(deps, totals, call, partial.usage).events;
       if (signal.aborted) abortStop();
       else if (error instanceof Anthropic.APIConnectionTimeoutError || Date.now() >= deadline) {
         stopReason = "max_execution_time";
@@ -187,6 +192,7 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
         costMicroUsd: usage.costMicroUsd,
       },
       totals,
+      usage.events,
     );
     added.push(assistant);
     appendTurn(transcript, "assistant", content);
@@ -231,18 +237,27 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
     for (const use of calls) {
       const outcome = await runToolCall(deps, tools.get(use.name), use, decisions.get(use.id), toolSignal);
       totals.toolCalls++;
-      await store.recordToolExecution({
-        messageId: assistant.id,
-        toolUseId: use.id,
-        toolName: use.name,
-        input: use.input,
-        output: outcome.status === "succeeded" ? parseJson(outcome.content) : null,
-        error: outcome.status === "succeeded" ? null : outcome.content,
-        status: outcome.status,
-        durationMs: outcome.durationMs,
-        startedAt: new Date(outcome.startedAt),
-        finishedAt: new Date(outcome.startedAt + outcome.durationMs),
-      });
+      await store.recordToolExecution(
+        {
+          messageId: assistant.id,
+          toolUseId: use.id,
+          toolName: use.name,
+          input: use.input,
+          output: outcome.status === "succeeded" ? parseJson(outcome.content) : null,
+          error: outcome.status === "succeeded" ? null : outcome.content,
+          status: outcome.status,
+          durationMs: outcome.durationMs,
+          startedAt: new Date(outcome.startedAt),
+          finishedAt: new Date(outcome.startedAt + outcome.durationMs),
+        },
+        agentToolCallEvents({
+          spec,
+          modelCall: call,
+          toolUseId: use.id,
+          tool: tools.get(use.name),
+          status: outcome.status,
+        }),
+      );
       results.push({
         type: "tool_result",
         tool_use_id: use.id,
@@ -265,6 +280,7 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
   const run = await store.finish(
     { status, stopReason, error: failure ? `${failure.code}: ${failure.detail}` : null },
     totals,
+    unstoredUsage,
   );
   if (failure) emit({ type: "error", code: failure.code, detail: failure.detail });
   emit({ type: "done", status: run.status, stopReason: run.stopReason, output });
@@ -293,19 +309,33 @@ async function answerUnrun(
   appendTurn(transcript, "user", results);
 }
 
-/** Counts one model call's usage and cost into the run's totals and publishes it. */
+/**
+ * Counts one model call's usage and cost into the run's totals and publishes it; returns the
+ * call's usage events for the transaction that stores the call.
+ */
 function recordUsage(
   deps: EngineDeps,
   totals: Totals,
   call: number,
   raw: Anthropic.Usage | undefined,
-): TokenUsage & { costMicroUsd: number } {
+): TokenUsage & { costMicroUsd: number; events: UsageEvent[] } {
+  const { spec } = deps;
   const usage = usageOf(raw);
-  const cost = deps.spec.price ? costMicroUsd(deps.spec.price, usage) : 0;
+  const cost = spec.price ? costMicroUsd(spec.price, usage) : 0;
   totals.modelCalls++;
   totals.add(usage, cost);
   deps.emit({ type: "usage", call, ...usage, costMicroUsd: cost });
-  return { ...usage, costMicroUsd: cost };
+  const events = modelCallEvents({
+    runId: spec.runId,
+    call,
+    agentId: spec.agentId,
+    model: spec.model,
+    actor: spec.actor,
+    price: spec.price,
+    usage,
+    cost,
+  });
+  return { ...usage, costMicroUsd: cost, events };
 }
 
 type CallOutcome = Omit<ToolOutcome, "status"> & {

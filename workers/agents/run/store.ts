@@ -3,6 +3,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { agentRuns, messages, toolExecutions } from "../../../db/schema";
 import { withTenant } from "../../../db/tenant";
 import type { AgentRun, Message, NewToolExecution } from "../../../db/types";
+import { recordUsageEvents, type UsageEvent } from "../../usage/record";
 import { ACTIVE_RUN_STATUSES } from "./prepare";
 import type { RunSpec } from "./spec";
 
@@ -43,7 +44,8 @@ export class RunStore {
 
   /**
    * Stores one message; with `totals`, the run's running totals too, in the same transaction,
-   * so a run that never finishes (its object lost) still shows what it used.
+   * so a run that never finishes (its object lost) still shows what it used; with `usage`,
+   * the model call's usage events as well, so the bill and the record commit together.
    */
   async appendMessage(
     role: Message["role"],
@@ -60,9 +62,11 @@ export class RunStore {
       >
     > = {},
     totals?: Totals,
+    usage: readonly UsageEvent[] = [],
   ): Promise<Message> {
     const sequence = this.sequence++;
     return this.tx(async (db) => {
+      await recordUsageEvents(db, usage);
       if (totals) {
         await db
           .update(agentRuns)
@@ -86,12 +90,17 @@ export class RunStore {
     });
   }
 
-  async recordToolExecution(row: Omit<NewToolExecution, "tenantId" | "conversationId">): Promise<void> {
-    await this.tx((db) =>
-      db
+  /** Stores a tool call with its usage events, if it has any, in one transaction. */
+  async recordToolExecution(
+    row: Omit<NewToolExecution, "tenantId" | "conversationId">,
+    usage: readonly UsageEvent[] = [],
+  ): Promise<void> {
+    await this.tx(async (db) => {
+      await db
         .insert(toolExecutions)
-        .values({ ...row, tenantId: db.tenantId, conversationId: this.spec.conversationId }),
-    );
+        .values({ ...row, tenantId: db.tenantId, conversationId: this.spec.conversationId });
+      await recordUsageEvents(db, usage);
+    });
   }
 
   /** Marks the run waiting for a human (with the calls waiting) or running again. */
@@ -128,8 +137,11 @@ export class RunStore {
     result: { status: AgentRun["status"]; stopReason: string | null; error: string | null },
     /** Omitted when the run's object lost them: the totals stored so far stand. */
     totals?: Totals,
+    /** Usage of a call that stored no message (cut off by a cancel or a failure). */
+    usage: readonly UsageEvent[] = [],
   ): Promise<AgentRun> {
     return this.tx(async (db) => {
+      await recordUsageEvents(db, usage);
       const [finished] = await db
         .update(agentRuns)
         .set({ ...result, ...totals, pendingApproval: null, finishedAt: new Date() })

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { collections, type DocumentStatus, documents, IN_PROGRESS_STATUSES } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
+import { recordUsageEvents } from "../../usage/record";
 import type { IngestJob } from "./job";
 
 /**
@@ -121,13 +122,18 @@ export async function lockForCompletion(db: TenantDb, job: IngestJob): Promise<b
   return rows.length > 0;
 }
 
-/** Marks a document indexed, keeping its extracted text for citations and re-chunking. */
+/**
+ * Marks a document indexed, keeping its extracted text for citations and re-chunking, and
+ * meters the generation's embedding tokens and chunks in the same transaction. The events are
+ * keyed by document and generation: a redelivery of the job writes nothing, a re-ingest (a new
+ * generation) is billed again.
+ */
 export async function markIndexed(
   db: TenantDb,
   job: IngestJob,
   result: { content: string; chunkCount: number; embeddingTokens: number },
 ): Promise<void> {
-  await db
+  const [indexed] = await db
     .update(documents)
     .set({
       status: "indexed",
@@ -138,5 +144,24 @@ export async function markIndexed(
       chunkCount: result.chunkCount,
       embeddingTokens: result.embeddingTokens,
     })
-    .where(stillCurrent(job));
+    .where(stillCurrent(job))
+    .returning({ collectionId: documents.collectionId });
+  if (!indexed) return;
+  const [collection] = await db
+    .select({ model: collections.embeddingModel })
+    .from(collections)
+    .where(eq(collections.id, indexed.collectionId));
+  const work = `document:${job.documentId}:${job.generation}`;
+  const about = { resourceType: "document", resourceId: job.documentId } as const;
+  await recordUsageEvents(db, [
+    {
+      eventKey: `${work}:embedding_tokens`,
+      meter: "embedding_tokens",
+      quantity: result.embeddingTokens,
+      unit: "tokens",
+      model: collection?.model ?? null,
+      ...about,
+    },
+    { eventKey: `${work}:chunks`, meter: "chunks", quantity: result.chunkCount, unit: "chunks", ...about },
+  ]);
 }

@@ -1,0 +1,59 @@
+import { sql } from "drizzle-orm";
+import { bigint, check, index, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, oneOf, tenantKey, tenantPolicies } from "./columns";
+import { tenantId } from "./tenants";
+
+/** What a usage event counts; each meter has one unit, so quantities are only summed per meter. */
+export const USAGE_METERS = [
+  "model_input_tokens",
+  "model_output_tokens",
+  "model_cache_write_tokens",
+  "model_cache_read_tokens",
+  "embedding_tokens",
+  "chunks",
+  "tool_calls",
+] as const;
+export type UsageMeter = (typeof USAGE_METERS)[number];
+
+export const USAGE_UNITS = ["tokens", "chunks", "calls"] as const;
+
+/**
+ * One billable quantity of one work item. `event_key` is derived from the work item (a run's
+ * model call, a document generation, a tool execution), never minted per attempt, so a retried
+ * or redelivered item hits `usage_events_tenant_id_event_key_key` and records nothing twice.
+ * Rows are never updated: usage is the sum of events.
+ */
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    ...id,
+    ...tenantId,
+    /** `<work item>:<meter>`, e.g. `model_call:<run id>:3:model_input_tokens`. */
+    eventKey: text("event_key").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+    meter: text("meter", { enum: USAGE_METERS }).notNull(),
+    quantity: bigint("quantity", { mode: "number" }).notNull(),
+    unit: text("unit", { enum: USAGE_UNITS }).notNull(),
+    /** 0 when the meter is not priced (or the model has no price). */
+    costMicroUsd: bigint("cost_micro_usd", { mode: "number" }).notNull().default(0),
+    model: text("model"),
+    agentId: uuid("agent_id"),
+    /** What the event is about: `agent_run`, `document`, `mcp_tool_execution`. */
+    resourceType: text("resource_type"),
+    resourceId: uuid("resource_id"),
+    /** Who caused it, when known: a user or an API key (neither for the platform or background work). */
+    userId: uuid("user_id"),
+    apiKeyId: uuid("api_key_id"),
+    ...createdAt,
+  },
+  (t) => [
+    tenantKey("usage_events", t),
+    unique("usage_events_tenant_id_event_key_key").on(t.tenantId, t.eventKey),
+    index("usage_events_tenant_id_occurred_at_idx").on(t.tenantId, t.occurredAt),
+    oneOf("usage_events_meter_check", t.meter, USAGE_METERS),
+    oneOf("usage_events_unit_check", t.unit, USAGE_UNITS),
+    check("usage_events_quantity_check", sql`${t.quantity} >= 0`),
+    check("usage_events_cost_check", sql`${t.costMicroUsd} >= 0`),
+    ...tenantPolicies(),
+  ],
+);
