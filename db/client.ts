@@ -1,4 +1,5 @@
 import { Client } from "@neondatabase/serverless";
+import { traceQueries } from "../workers/observability/tracing/db";
 
 export interface ConnectionConfig {
   DATABASE_URL: string;
@@ -22,6 +23,7 @@ export async function connect(config: ConnectionConfig): Promise<Client> {
   // The driver also emits socket failures as 'error' events; unheard, those crash the isolate.
   // A failure during a query still rejects that query, so the event itself can be dropped.
   client.on("error", () => undefined);
+  traceQueries(client);
   await client.connect();
   return client;
 }

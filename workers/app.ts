@@ -9,6 +9,7 @@ import type { Logger } from "./lib/logger";
 import { isDatabaseBusy, isUnstorableValue } from "./lib/pg-errors";
 import { problemResponse } from "./lib/problem";
 import type { Telemetry } from "./lib/telemetry";
+import { reportRequestError } from "./observability/errors/http";
 
 /** What a client is told to wait when PostgreSQL has no room for its request. */
 const DATABASE_BUSY_RETRY_SECONDS = 2;
@@ -98,6 +99,7 @@ export function newApp(): App {
     c.get("logger")?.error("unhandled error", {
       error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
     });
+    reportRequestError(c, err);
     return problemResponse(c, new ApiError("INTERNAL", { detail: "An unexpected error occurred." }));
   });
 

@@ -73,6 +73,28 @@ export const envSchema = z.object({
   RAG_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /**
+   * Base URL of an OTLP/HTTP trace collector (Jaeger, an OpenTelemetry Collector, Honeycomb,
+   * Grafana Cloud); spans go to `<base>/v1/traces` as OTLP/JSON. Unset: no tracing, and none of
+   * the tracing code is loaded. See docs/tracing.md.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /**
+   * Headers sent with every export, `name=value,name2=value2` (values may be percent-encoded),
+   * e.g. `x-honeycomb-team=<key>`. Usually carries an API key: set it as a secret.
+   */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, "expected name=value,name2=value2")
+    .optional(),
+  /** The traces' `service.name`. @default "meridian" */
+  OTEL_SERVICE_NAME: z.string().min(1).default("meridian"),
+  /**
+   * Sentry DSN: unexpected errors (500s, failed jobs, failed workflow passes and agent runs) are
+   * reported there, tagged with request id, tenant and trace id. Unset: nothing is reported and
+   * no Sentry code is loaded.
+   */
+  SENTRY_DSN: z.string().url().optional(),
+  /**
    * Anthropic API key; required in production. `npm run dev` and the tests set it to the local
    * model server's key, with ANTHROPIC_BASE_URL pointing at that server.
    */

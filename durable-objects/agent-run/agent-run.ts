@@ -10,7 +10,9 @@ import { type RunSpec, type RunSummary, summarize } from "../../workers/agents/r
 import { RunStore } from "../../workers/agents/run/store";
 import { resolveRunTools } from "../../workers/agents/tools/run-tools";
 import { type Env, parseConfig } from "../../workers/env";
+import { reportError } from "../../workers/observability/errors/report";
 import { telemetryFor } from "../../workers/observability/telemetry";
+import { traceAgentRun } from "../../workers/observability/tracing/object-spans";
 import { EventJournal } from "../event-journal";
 
 /** While a run is in progress the object wakes this often, so the runtime keeps it in memory. */
@@ -73,7 +75,7 @@ export class AgentRun extends DurableObject<Env> {
     };
     await this.ctx.storage.put({ phase: "running", meta });
     await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
-    this.driver = this.drive(spec);
+    this.driver = traceAgentRun(this.env, spec, () => this.drive(spec));
     // Whoever waits sees the failure through result(); this keeps it from going unhandled.
     this.driver.catch(() => undefined);
     return { started: true };
@@ -190,6 +192,9 @@ export class AgentRun extends DurableObject<Env> {
       return summary;
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
+      this.ctx.waitUntil(
+        reportError(config, error, { source: "agent_run", tenantId: spec.tenantId, runId: spec.runId }),
+      );
       // Best effort: the failure may be the database itself.
       await store
         .finish({ status: "failed", stopReason: "error", error: `INTERNAL: ${detail}`.slice(0, 2000) })

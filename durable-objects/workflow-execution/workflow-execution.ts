@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Env, parseConfig } from "../../workers/env";
 import { newLogger } from "../../workers/lib/logger";
 import type { Telemetry } from "../../workers/lib/telemetry";
+import { reportError } from "../../workers/observability/errors/report";
 import { telemetryFor } from "../../workers/observability/telemetry";
 import { checkApproval } from "../../workers/workflows/engine/approval";
 import { inTenant } from "../../workers/workflows/engine/database";
@@ -187,6 +188,14 @@ export class WorkflowExecution extends DurableObject<Env> {
         this.logger.error("workflow pass failed", {
           error: error instanceof Error ? error.message : String(error),
         });
+        const spec = this.store.spec();
+        this.ctx.waitUntil(
+          reportError(this.env, error, {
+            source: "workflow",
+            tenantId: spec?.tenantId,
+            executionId: spec?.executionId,
+          }),
+        );
       })
       .finally(() => {
         this.driving = undefined;

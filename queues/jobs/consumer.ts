@@ -1,7 +1,10 @@
 import type { Config, Env } from "../../workers/env";
 import { parseConfig } from "../../workers/env";
 import { newLogger } from "../../workers/lib/logger";
+import { reportError } from "../../workers/observability/errors/report";
 import { telemetryFor } from "../../workers/observability/telemetry";
+import { tracingSettings } from "../../workers/observability/tracing/config";
+import { traceJob } from "../../workers/observability/tracing/queue";
 import { runAgentTask } from "./agent-task";
 import { handleDeadJobs } from "./dlq";
 import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
@@ -9,7 +12,7 @@ import { jobMessage } from "./message";
 import { runPurge } from "./purge";
 import { runRagIngest } from "./rag-ingest";
 import { runRagStaleSweep } from "./rag-stale-sweep";
-import { runWebhookDelivery } from "./webhook-delivery";
+import { runWebhookDelivery, WebhookRetry } from "./webhook-delivery";
 
 export const JOBS_DLQ = "meridian-jobs-dlq";
 
@@ -36,50 +39,65 @@ export async function handleJobs(batch: MessageBatch<unknown>, env: Env): Promis
 async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Config): Promise<void> {
   const logger = newLogger(config.LOG_LEVEL, { queue: batch.queue });
   if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, env, config, logger);
+  const tracing = tracingSettings(config);
 
   // Each message on its own and at the same time: an agent task can take minutes, and must not
   // hold up the rest of its batch.
   await Promise.all(
-    batch.messages.map(async (message) => {
-      const parsed = jobMessage.safeParse(message.body);
-      if (!parsed.success) {
-        logger.error("dropping malformed job", { messageId: message.id, issues: parsed.error.issues.length });
-        message.ack();
-        return;
-      }
-      try {
-        switch (parsed.data.type) {
-          case "purge_soft_deleted":
-            await runPurge(config, parsed.data.olderThanDays, logger);
-            break;
-          case "webhook_delivery":
-            await runWebhookDelivery(config, parsed.data, retryDelaySeconds(message.attempts), logger);
-            break;
-          case "mcp_health_sweep":
-            await runMcpHealthSweep(env, config, parsed.data.requestedAt);
-            break;
-          case "mcp_health_check":
-            await runMcpHealthCheck(config, parsed.data.tenantId, logger);
-            break;
-          case "agent_task":
-            await runAgentTask(env, parsed.data, logger);
-            break;
-          case "rag_ingest":
-            await runRagIngest(env, config, parsed.data, logger);
-            break;
-          case "rag_stale_sweep":
-            await runRagStaleSweep(env, config, logger);
-            break;
+    batch.messages.map((message) =>
+      traceJob(tracing, batch.queue, message, async () => {
+        const parsed = jobMessage.safeParse(message.body);
+        if (!parsed.success) {
+          logger.error("dropping malformed job", {
+            messageId: message.id,
+            issues: parsed.error.issues.length,
+          });
+          message.ack();
+          return;
         }
-        message.ack();
-      } catch (error) {
-        logger.warn("job failed; retrying", {
-          messageId: message.id,
-          attempts: message.attempts,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-      }
-    }),
+        try {
+          switch (parsed.data.type) {
+            case "purge_soft_deleted":
+              await runPurge(config, parsed.data.olderThanDays, logger);
+              break;
+            case "webhook_delivery":
+              await runWebhookDelivery(config, parsed.data, retryDelaySeconds(message.attempts), logger);
+              break;
+            case "mcp_health_sweep":
+              await runMcpHealthSweep(env, config, parsed.data.requestedAt);
+              break;
+            case "mcp_health_check":
+              await runMcpHealthCheck(config, parsed.data.tenantId, logger);
+              break;
+            case "agent_task":
+              await runAgentTask(env, parsed.data, logger);
+              break;
+            case "rag_ingest":
+              await runRagIngest(env, config, parsed.data, logger);
+              break;
+            case "rag_stale_sweep":
+              await runRagStaleSweep(env, config, logger);
+              break;
+          }
+          message.ack();
+        } catch (error) {
+          logger.warn("job failed; retrying", {
+            messageId: message.id,
+            attempts: message.attempts,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+          // A webhook receiver that fails is the tenant's problem, retried as designed; anything
+          // else thrown here is a fault of ours.
+          if (!(error instanceof WebhookRetry)) {
+            await reportError(config, error, {
+              source: "queue",
+              jobType: parsed.data.type,
+              tenantId: "tenantId" in parsed.data ? parsed.data.tenantId : undefined,
+            });
+          }
+        }
+      }),
+    ),
   );
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TRACEPARENT } from "../../workers/observability/tracing/spans";
 
 /**
  * Messages on the `meridian-jobs` queue. Each carries `tenantId` when it concerns one
@@ -50,3 +51,12 @@ export const jobMessage = z.discriminatedUnion("type", [
 ]);
 
 export type JobMessage = z.infer<typeof jobMessage>;
+
+/**
+ * Besides its own fields, a message may carry `traceparent`: the W3C trace context of whatever
+ * queued it (a request, another job), added by the traced JOBS binding when tracing is on
+ * (workers/observability/tracing/queue.ts). The consumer's span for the message continues that
+ * trace. Read apart from `jobMessage`, so no job type declares it and an untraced message is as
+ * valid as a traced one.
+ */
+export const jobTraceContext = z.object({ traceparent: z.string().regex(TRACEPARENT) });

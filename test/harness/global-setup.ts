@@ -4,6 +4,8 @@ import {
   startFakeEmbeddingsServer,
 } from "../../scripts/local-stack/fake-embeddings-server.ts";
 import { startFakeMcpServer } from "../../scripts/local-stack/fake-mcp-server.ts";
+import { startFakeOtlpReceiver } from "../../scripts/local-stack/fake-otlp-receiver.ts";
+import { startFakeSentryServer } from "../../scripts/local-stack/fake-sentry-server.ts";
 import { startLocalStack } from "../../scripts/local-stack/index.ts";
 import { startWebhookSink } from "../../scripts/local-stack/webhook-sink.ts";
 
@@ -34,10 +36,30 @@ export default async function setup(project: TestProject) {
     await stack.close();
     throw error;
   });
+  // A trace collector (OTLP/HTTP) and a Sentry (envelopes): every test runs traced and with
+  // error reporting on, as a deployment configured with both; tests of the "off" path pass an
+  // env without them.
+  const closeAll = async () => {
+    await fakeEmbeddings.close();
+    await fakeMcp.close();
+    await sink.close();
+    await stack.close();
+  };
+  const otlp = await startFakeOtlpReceiver().catch(async (error: unknown) => {
+    await closeAll();
+    throw error;
+  });
+  const sentry = await startFakeSentryServer().catch(async (error: unknown) => {
+    await otlp.close();
+    await closeAll();
+    throw error;
+  });
   for (const line of stack.describe) console.log(`[local stack] ${line}`);
   console.log(`[local stack] Webhook sink: ${sink.url}`);
   console.log(`[local stack] Fake MCP server: ${fakeMcp.url}`);
   console.log(`[local stack] Fake embeddings server: ${fakeEmbeddings.url}`);
+  console.log(`[local stack] Fake OTLP receiver: ${otlp.url}`);
+  console.log(`[local stack] Fake Sentry: ${sentry.url}`);
   project.provide("stack", stack.kind);
   project.provide("ownerDatabaseUrl", stack.ownerUrl);
   project.provide("workerBindings", {
@@ -60,8 +82,16 @@ export default async function setup(project: TestProject) {
     WORKERS_AI_BASE_URL: `${fakeEmbeddings.url}/workers-ai`,
     CLOUDFLARE_ACCOUNT_ID: "test-account",
     CLOUDFLARE_API_TOKEN: FAKE_EMBEDDINGS_KEY,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+    OTEL_EXPORTER_OTLP_HEADERS: "x-meridian-test=otlp-headers-reach-the-collector",
+    OTEL_SERVICE_NAME: "meridian-test",
+    FAKE_OTLP_URL: otlp.url,
+    SENTRY_DSN: sentry.dsn(42),
+    FAKE_SENTRY_URL: sentry.url,
   });
   return async () => {
+    await sentry.close();
+    await otlp.close();
     await fakeEmbeddings.close();
     await fakeMcp.close();
     await sink.close();

@@ -22,7 +22,14 @@ export function providerFor(config: Pick<Config, "ANTHROPIC_API_KEY" | "ANTHROPI
   const key = `${config.ANTHROPIC_BASE_URL ?? ""}|${apiKey}`;
   let client = clients.get(key);
   if (!client) {
-    client = new Anthropic({ apiKey, baseURL: config.ANTHROPIC_BASE_URL ?? null, maxRetries: 0 });
+    client = new Anthropic({
+      apiKey,
+      baseURL: config.ANTHROPIC_BASE_URL ?? null,
+      maxRetries: 0,
+      // The SDK's own spans for model calls (docs/tracing.md): metadata only, never prompts or
+      // answers; no trace context sent to the provider.
+      openTelemetry: { propagation: false, traces: { enabled: true, contentMode: "metadata_only" } },
+    });
     clients.set(key, client);
   }
   return client;

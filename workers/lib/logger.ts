@@ -1,3 +1,5 @@
+import { activeTraceIds } from "../observability/tracing/spans";
+
 type Level = "debug" | "info" | "warn" | "error";
 const rank: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -14,7 +16,9 @@ export interface Logger {
 
 /**
  * One JSON object per line on the console, which Workers Logs and `wrangler tail` index.
- * Callers pass ids and figures, never message contents or secrets.
+ * Callers pass ids and figures, never message contents or secrets. A line written inside a
+ * traced invocation also carries `traceId` and `spanId`, so it joins its trace (and the Sentry
+ * event of the same failure, tagged `trace_id`).
  *
  * @example
  * const log = newLogger("info", { requestId });
@@ -24,7 +28,14 @@ export function newLogger(level: Level | "silent", base: Fields = {}): Logger {
   const min = rank[level];
   const emit = (lvl: Level, msg: string, fields?: Fields) => {
     if (rank[lvl] < min) return;
-    const line = JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...base, ...fields });
+    const line = JSON.stringify({
+      level: lvl,
+      time: new Date().toISOString(),
+      msg,
+      ...base,
+      ...activeTraceIds(),
+      ...fields,
+    });
     if (lvl === "error") console.error(line);
     else if (lvl === "warn") console.warn(line);
     else console.log(line);

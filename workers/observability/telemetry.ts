@@ -3,8 +3,11 @@ import { redisFor } from "../lib/redis";
 import type { Telemetry } from "../lib/telemetry";
 import { MetricsRecorder } from "./metrics/recorder";
 import { metricsKey, redisMetricsStore } from "./metrics/store";
+import { otelSpans } from "./tracing/spans";
 
 const recorders = new Map<string, MetricsRecorder>();
+/** Spans of the request's trace; no-ops where no trace is active (tracing off, or outside a request). */
+const spans = otelSpans();
 
 /**
  * The isolate's metrics recorder for this deployment's Redis. One per isolate, shared by every
@@ -35,11 +38,7 @@ export function telemetryFor(config: Config): Telemetry {
   return {
     counter: (name, value, labels) => metrics.count(name, value, labels),
     histogram: (name, value, labels) => metrics.observe(name, value, labels),
-    startSpan: noSpans.startSpan,
+    startSpan: spans.startSpan,
     flush: () => metrics.flush().catch(() => undefined),
   };
 }
-
-const noSpans: Pick<Telemetry, "startSpan"> = {
-  startSpan: () => ({ setAttributes() {}, recordError() {}, end() {} }),
-};

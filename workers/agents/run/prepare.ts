@@ -6,6 +6,7 @@ import type { Config } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { effectiveLimits, type Limits, type PartialLimits } from "../../lib/limits";
 import { allowedModels, modelSpec, priceTable } from "../../lib/models";
+import { currentTraceparent } from "../../observability/tracing/spans";
 import { loadConversation } from "../../routes/conversations/load";
 import type { RunActor, RunSpec, RunTool } from "./spec";
 import { toParams } from "./transcript";
@@ -192,6 +193,7 @@ function buildSpec(
     providerHeaders: parts.providerHeaders,
     approvalTtlSeconds: config.AGENT_APPROVAL_TTL_SECONDS,
     delegationDepth: parts.delegationDepth,
+    traceparent: currentTraceparent(),
   };
 }
 

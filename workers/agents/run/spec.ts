@@ -61,6 +61,8 @@ export interface RunSpec {
    * Fixed when the run is prepared, so nothing the model says can reset it.
    */
   delegationDepth: number;
+  /** W3C trace context of whatever prepared the run: the run's spans join that trace. */
+  traceparent?: string | undefined;
 }
 
 /**

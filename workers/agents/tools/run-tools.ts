@@ -8,6 +8,7 @@ import { type ExecuteResult, executeBuiltinTool } from "../../../mcp/server/exec
 import type { McpToolContext } from "../../../mcp/server/types";
 import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
 import type { Config, Env } from "../../env";
+import { traceToolCalls } from "../../observability/tracing/tools";
 import { actorPrincipal, type RunSpec, type RunTool } from "../run/spec";
 import { agentTool } from "./agent";
 import { knowledgeBaseTool } from "./knowledge-base";
@@ -102,7 +103,7 @@ export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise
     });
   }
   if (remote.length > 0) await addRemoteTools(out, remote, spec, host);
-  return out;
+  return traceToolCalls(out, spec);
 }
 
 async function addRemoteTools(

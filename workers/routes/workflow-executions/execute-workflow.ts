@@ -14,6 +14,7 @@ import { problemResponses } from "../../lib/problem-responses";
 import { idempotencyKeyHeader, uuidParam } from "../../lib/schemas";
 import { tenantRules } from "../../lib/tenant-limits";
 import { tenantTransaction } from "../../middleware/tenant-db";
+import { currentTraceparent } from "../../observability/tracing/spans";
 import { type WorkflowDefinition, workflowDefinition } from "../../workflows/definition/schema";
 import type { ExecutionSpec } from "../../workflows/engine/spec";
 import { jsonEqual } from "../../workflows/language/json";
@@ -106,6 +107,7 @@ export function registerExecuteWorkflow(app: App) {
         createdBy: actor.kind === "platform_admin" ? null : actor.id,
         maxPayloadBytes: limits.maxWorkflowPayloadBytes,
         providerHeaders: providerTestHeaders(header["x-model-scenario"], c.get("config")),
+        traceparent: currentTraceparent(),
       });
 
       if (key) {

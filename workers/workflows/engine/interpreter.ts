@@ -1,4 +1,5 @@
 import { newId } from "../../lib/ids";
+import { traceStep } from "../../observability/tracing/object-spans";
 import type { ApprovalStep, ConditionalStep, ParallelStep, Step } from "../definition/schema";
 import { evaluateCondition } from "../language/conditions";
 import type { ExpressionContext } from "../language/context";
@@ -164,7 +165,7 @@ export class Interpreter {
         idempotencyKey: `${this.spec.executionId}:${step.id}:${attempt}`,
         signal: controller.signal,
       });
-      const execution = executeStep(step, input, ctx);
+      const execution = traceStep(ctx.config, this.spec, step, attempt, () => executeStep(step, input, ctx));
       const output = await raceAbort(execution, controller.signal);
       const next = step.type === "conditional" ? ((output as { next: string | null }).next ?? null) : null;
       const bytes = new TextEncoder().encode(JSON.stringify(output ?? null)).byteLength;

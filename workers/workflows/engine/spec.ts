@@ -22,6 +22,8 @@ export interface ExecutionSpec {
   maxPayloadBytes: number;
   /** Extra headers for model calls (the local model server's `x-model-scenario`). */
   providerHeaders: Record<string, string>;
+  /** W3C trace context of the request that started it: its steps' spans join that trace. */
+  traceparent?: string | undefined;
 }
 
 /** Where an execution is. `waiting`: nothing can run until an approval or a retry's time comes. */
