@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../../workers/index";
 
 export interface ApiResponse<T> {
   status: number;
@@ -68,4 +70,26 @@ export interface ProblemBody {
   code: string;
   requestId: string;
   errors?: { path: string; message: string }[];
+}
+
+/**
+ * Calls the Worker with some bindings of the test's own (Redis at a dead port, a metrics
+ * namespace) and waits for its background work (`waitUntil`) before answering.
+ *
+ * @example
+ * const res = await fetchWithBindings("/health/ready", {}, { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" });
+ */
+export async function fetchWithBindings(
+  path: string,
+  init: RequestInit,
+  overrides: Partial<Record<keyof typeof env, string>>,
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`https://api.meridian.test${path}`, init) as Request<
+    unknown,
+    IncomingRequestCfProperties
+  >;
+  const res = await worker.fetch(request, { ...env, ...overrides } as typeof env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }

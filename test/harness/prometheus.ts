@@ -1,7 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import worker from "../../workers/index";
+import { fetchWithBindings } from "./api";
 
 /** A scrape parsed back: each sample by its series key, each metric's declared type. */
 export interface Scrape {
@@ -52,19 +51,7 @@ export async function scrape(opts: { namespace?: string; token?: string } = {}):
   return parsePrometheus(await res.text());
 }
 
-/** Calls the Worker directly, optionally with its own METRICS_NAMESPACE, and waits for its background work. */
-export async function fetchWorker(
-  path: string,
-  init: RequestInit = {},
-  namespace?: string,
-): Promise<Response> {
-  const bindings = (namespace ? { ...env, METRICS_NAMESPACE: namespace } : env) as typeof env;
-  const ctx = createExecutionContext();
-  const request = new Request(`https://api.meridian.test${path}`, init) as Request<
-    unknown,
-    IncomingRequestCfProperties
-  >;
-  const res = await worker.fetch(request, bindings, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+/** Calls the Worker directly, with a metrics namespace of the test's own when given. */
+export function fetchWorker(path: string, init: RequestInit = {}, namespace?: string): Promise<Response> {
+  return fetchWithBindings(path, init, namespace ? { METRICS_NAMESPACE: namespace } : {});
 }

@@ -1,22 +1,11 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../workers/index";
 import { POLICIES } from "../../workers/lib/rate-limit";
-import { api, type ProblemBody } from "../harness/api";
+import { api, fetchWithBindings, type ProblemBody } from "../harness/api";
 import { createTenant } from "../harness/fixtures";
 
 /** Calls the Worker with Redis pointed at a port where nothing listens. */
-async function withRedisDown(path: string, init: RequestInit = {}): Promise<Response> {
-  const deadRedis = { ...env, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" } as typeof env;
-  const ctx = createExecutionContext();
-  const request = new Request(`https://api.meridian.test${path}`, init) as Request<
-    unknown,
-    IncomingRequestCfProperties
-  >;
-  const res = await worker.fetch(request, deadRedis, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+function withRedisDown(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetchWithBindings(path, init, { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" });
 }
 
 describe("rate limits", () => {
