@@ -1,7 +1,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import { and, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { collections } from "../../../db/schema/rag";
+import { cachedCollections } from "../../cache/collections";
+import { telemetryFor } from "../../observability/telemetry";
 import { embeddingProvider, embeddingSettings } from "../../rag/embed/provider";
 import { type SearchHit, searchChunks } from "../../rag/search/search";
 import type { RunTool } from "../run/spec";
@@ -60,16 +60,14 @@ export function knowledgeBaseTool(entry: RunTool, host: RunToolHost): RunnableTo
       const settings = embeddingSettings(host.config, host.env);
       try {
         const hits = await host.inTenant(async (db) => {
-          const searched = await db
-            .select()
-            .from(collections)
-            .where(
-              and(
-                eq(collections.tenantId, db.tenantId),
-                inArray(collections.id, collectionIds),
-                isNull(collections.deletedAt),
-              ),
-            );
+          const found = await cachedCollections(
+            { config: host.config, telemetry: host.telemetry ?? telemetryFor(host.config) },
+            db,
+            collectionIds,
+          );
+          const searched = [...new Set(collectionIds.map((id) => id.toLowerCase()))].flatMap(
+            (id) => found.get(id) ?? [],
+          );
           const result = await searchChunks(db, (choice) => embeddingProvider(choice, settings), {
             collections: searched,
             query: parsed.data.query,

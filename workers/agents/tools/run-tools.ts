@@ -7,7 +7,10 @@ import { describeTool } from "../../../mcp/server/describe";
 import { type ExecuteResult, executeBuiltinTool } from "../../../mcp/server/execute";
 import type { McpToolContext } from "../../../mcp/server/types";
 import { BUILTIN_MCP_SERVERS } from "../../../mcp/servers";
+import { cachedRemoteToolRows } from "../../cache/mcp-discovery";
 import type { Config, Env } from "../../env";
+import type { Telemetry } from "../../lib/telemetry";
+import { telemetryFor } from "../../observability/telemetry";
 import { traceToolCalls } from "../../observability/tracing/tools";
 import { actorPrincipal, type RunSpec, type RunTool } from "../run/spec";
 import { agentTool } from "./agent";
@@ -31,6 +34,8 @@ export interface RunToolHost {
   inTenant<T>(fn: (db: TenantDb) => Promise<T>): Promise<T>;
   config: Config;
   env: Env;
+  /** Where cache hits and misses are counted. @default the isolate's telemetry for `config` */
+  telemetry?: Telemetry;
 }
 
 /** Where an agent's `mcp` tool points: `config.server` and `config.tool` (defaults to the tool's name). */
@@ -45,7 +50,8 @@ function mcpTarget(entry: RunTool): { server: string; tool: string } | null {
  * collections, other agents of the tenant (`agent`), tools of Meridian's built-in MCP servers,
  * and tools of the tenant's remote MCP servers as last discovered (a disabled, deleted or
  * never-discovered server's tools are left out, so the model is not offered what cannot run).
- * Remote tools cost one read at the start of the run; runs without them read nothing.
+ * Remote tools cost one read at the start of the run (from the MCP discovery cache, a tenant
+ * transaction on a miss); runs without them read nothing.
  */
 export async function resolveRunTools(spec: RunSpec, host: RunToolHost): Promise<Map<string, RunnableTool>> {
   const out = new Map<string, RunnableTool>();
@@ -112,18 +118,22 @@ async function addRemoteTools(
   spec: RunSpec,
   host: RunToolHost,
 ): Promise<void> {
-  const rows = await host.inTenant((db) =>
-    db
-      .select({ name: mcpServers.name, status: mcpServers.status, tools: mcpServerRegistry.tools })
-      .from(mcpServers)
-      .leftJoin(
-        mcpServerRegistry,
-        and(
-          eq(mcpServerRegistry.tenantId, mcpServers.tenantId),
-          eq(mcpServerRegistry.serverId, mcpServers.id),
-        ),
-      )
-      .where(and(eq(mcpServers.tenantId, db.tenantId), isNull(mcpServers.deletedAt))),
+  // A hit spares the run a whole tenant transaction before its first model call.
+  const deps = { config: host.config, telemetry: host.telemetry ?? telemetryFor(host.config) };
+  const rows = await cachedRemoteToolRows(deps, spec.tenantId, () =>
+    host.inTenant((db) =>
+      db
+        .select({ name: mcpServers.name, status: mcpServers.status, tools: mcpServerRegistry.tools })
+        .from(mcpServers)
+        .leftJoin(
+          mcpServerRegistry,
+          and(
+            eq(mcpServerRegistry.tenantId, mcpServers.tenantId),
+            eq(mcpServerRegistry.serverId, mcpServers.id),
+          ),
+        )
+        .where(and(eq(mcpServers.tenantId, db.tenantId), isNull(mcpServers.deletedAt))),
+    ),
   );
   for (const { entry, server, tool } of wanted) {
     const row = rows.find((r) => r.name === server && r.status === "active");

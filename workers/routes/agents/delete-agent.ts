@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { agents } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateAgent } from "../../cache/agents";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
@@ -27,6 +28,7 @@ export function registerDeleteAgent(app: App) {
     authorize(c, "agents:write");
     const db = c.get("db");
     const agent = await loadAgent(db, c.req.valid("param").id);
+    invalidateAgent(c, agent.id);
     await db.update(agents).set({ deletedAt: new Date() }).where(eq(agents.id, agent.id));
     await audit(c, { action: "agent.delete", resourceType: "agent", resourceId: agent.id });
     return c.body(null, 204);

@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
-import { agentVersions } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
-import { ApiError } from "../../lib/errors";
+import { cachedAgentVersion } from "../../cache/agents";
+import { cacheDeps } from "../../cache/request";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { loadAgent } from "./load";
 import { agentVersionSchema, toAgentVersionResponse } from "./schemas";
 
 const route = createRoute({
@@ -37,18 +35,7 @@ export function registerGetAgentVersion(app: App) {
     authorize(c, "agents:read");
     const db = c.get("db");
     const { id, version } = c.req.valid("param");
-    const agent = await loadAgent(db, id);
-    const [row] = await db
-      .select()
-      .from(agentVersions)
-      .where(
-        and(
-          eq(agentVersions.tenantId, db.tenantId),
-          eq(agentVersions.agentId, agent.id),
-          eq(agentVersions.version, version),
-        ),
-      );
-    if (!row) throw new ApiError("NOT_FOUND", { detail: `Agent ${id} has no version ${version}.` });
+    const row = await cachedAgentVersion(cacheDeps(c), db, id, version);
     return c.json(toAgentVersionResponse(row), 200);
   });
 }

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { cachedAgent } from "../../cache/agents";
+import { cacheDeps } from "../../cache/request";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { loadAgent } from "./load";
 import { agentSchema, toAgentResponse } from "./schemas";
 
 const route = createRoute({
@@ -23,7 +24,7 @@ const route = createRoute({
 export function registerGetAgent(app: App) {
   app.openapi(route, async (c) => {
     authorize(c, "agents:read");
-    const agent = await loadAgent(c.get("db"), c.req.valid("param").id);
+    const agent = await cachedAgent(cacheDeps(c), c.get("db"), c.req.valid("param").id);
     return c.json(toAgentResponse(agent), 200);
   });
 }

@@ -3,10 +3,11 @@ import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { agentVersions } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { cachedAgent } from "../../cache/agents";
+import { cacheDeps } from "../../cache/request";
 import { decodeCursor, pageOf, pageQuery, toPage } from "../../lib/pagination";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { loadAgent } from "./load";
 import { agentVersionSchema, toAgentVersionResponse } from "./schemas";
 
 const page = pageOf(agentVersionSchema, "AgentVersionPage");
@@ -29,7 +30,7 @@ export function registerListAgentVersions(app: App) {
   app.openapi(route, async (c) => {
     authorize(c, "agents:read");
     const db = c.get("db");
-    const agent = await loadAgent(db, c.req.valid("param").id);
+    const agent = await cachedAgent(cacheDeps(c), db, c.req.valid("param").id);
     const { limit, cursor } = c.req.valid("query");
     const after = decodeCursor(cursor);
     const filters: SQL[] = [eq(agentVersions.tenantId, db.tenantId), eq(agentVersions.agentId, agent.id)];

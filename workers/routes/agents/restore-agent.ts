@@ -3,6 +3,7 @@ import { and, eq, isNotNull } from "drizzle-orm";
 import { agents } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateAgent } from "../../cache/agents";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
@@ -28,6 +29,7 @@ export function registerRestoreAgent(app: App) {
     authorize(c, "agents:write");
     const id = c.req.valid("param").id;
     const db = c.get("db");
+    invalidateAgent(c, id);
     const [agent] = await db
       .update(agents)
       .set({ deletedAt: null })

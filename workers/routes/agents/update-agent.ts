@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { agents, agentVersions } from "../../../db/schema";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateAgent } from "../../cache/agents";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
@@ -74,6 +75,7 @@ export function registerUpdateAgent(app: App) {
     if (changed.length === 0 && !metadataChanged) return c.json(toAgentResponse(current), 200);
 
     const version = changed.length > 0 ? current.currentVersion + 1 : current.currentVersion;
+    invalidateAgent(c, current.id);
     const [updated] = await db
       .update(agents)
       .set({ ...next, metadata: input.metadata ?? current.metadata, currentVersion: version })

@@ -3,6 +3,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { collections, documents } from "../../../db/schema/rag";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateCollection } from "../../cache/collections";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
@@ -32,6 +33,7 @@ export function registerDeleteCollection(app: App) {
     authorize(c, "rag:write");
     const db = c.get("db");
     const row = await loadCollection(db, c.req.valid("param").id, { forUpdate: true });
+    invalidateCollection(c, row.id);
     await db.update(collections).set({ deletedAt: sql`now()` }).where(eq(collections.id, row.id));
     const removed = await db
       .update(documents)

@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { cachedCollection } from "../../cache/collections";
+import { cacheDeps } from "../../cache/request";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
-import { collectionStats, loadCollection } from "./load";
+import { collectionStats } from "./load";
 import { collectionWithStatsSchema, toCollectionResponse } from "./schemas";
 
 const route = createRoute({
@@ -27,7 +29,7 @@ export function registerGetCollection(app: App) {
   app.openapi(route, async (c) => {
     authorize(c, "rag:read");
     const db = c.get("db");
-    const row = await loadCollection(db, c.req.valid("param").id);
+    const row = await cachedCollection(cacheDeps(c), db, c.req.valid("param").id);
     return c.json({ ...toCollectionResponse(row), stats: await collectionStats(db, row.id) }, 200);
   });
 }

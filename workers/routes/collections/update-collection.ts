@@ -3,6 +3,7 @@ import { and, eq, isNull, ne } from "drizzle-orm";
 import { collections } from "../../../db/schema/rag";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateCollection } from "../../cache/collections";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
@@ -85,6 +86,7 @@ export function registerUpdateCollection(app: App) {
       if (taken)
         throw new ApiError("CONFLICT", { detail: `A collection named "${input.name}" already exists.` });
     }
+    invalidateCollection(c, current.id);
     const [row] = await db
       .update(collections)
       .set({

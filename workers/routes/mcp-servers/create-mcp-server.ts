@@ -4,6 +4,7 @@ import { checkRemoteMcpUrl } from "../../../mcp/client/policy";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
+import { invalidateMcpDiscoveryAfterCommit } from "../../cache/mcp-discovery";
 import { audit } from "../../lib/audit";
 import { newId } from "../../lib/ids";
 import { problemResponses } from "../../lib/problem-responses";
@@ -66,6 +67,7 @@ export function registerCreateMcpServer(app: App) {
     const change = authChangeOf(input);
     const secretName =
       change.kind === "keep" ? null : await applyAuthChange(db, c.get("config"), id, null, change);
+    invalidateMcpDiscoveryAfterCommit(c);
     const [server] = await db
       .insert(mcpServers)
       .values({

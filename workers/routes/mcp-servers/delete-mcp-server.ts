@@ -4,6 +4,7 @@ import { mcpServers } from "../../../db/schema/mcp";
 import { isManagedSecretName } from "../../../mcp/client/credentials";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateMcpDiscoveryAfterCommit } from "../../cache/mcp-discovery";
 import { audit } from "../../lib/audit";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
@@ -33,6 +34,7 @@ export function registerDeleteMcpServer(app: App) {
     authorize(c, "mcp:write");
     const db = c.get("db");
     const { server } = await loadMcpServer(db, c.req.valid("param").id, { forUpdate: true });
+    invalidateMcpDiscoveryAfterCommit(c);
     await db.update(mcpServers).set({ deletedAt: new Date() }).where(eq(mcpServers.id, server.id));
     if (server.authSecretName && isManagedSecretName(server.authSecretName)) {
       await deleteSecret(db, server.authSecretName);

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MCP_TRANSPORTS } from "../../../db/schema/mcp";
 import {
-  cachedDiscovery,
   DISCOVERY_TTL_MS,
   type Discovery,
   discoverRemote,
@@ -11,6 +10,8 @@ import { RemoteMcpError } from "../../../mcp/client/errors";
 import { saveDiscovery } from "../../../mcp/client/registry";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { cachedServerDiscovery, invalidateMcpDiscovery } from "../../cache/mcp-discovery";
+import { cacheDeps } from "../../cache/request";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { iso, timestamp, uuidParam } from "../../lib/schemas";
@@ -139,11 +140,13 @@ export function registerDiscoverMcpServer(app: App) {
     authorize(c, "mcp:read");
     const { refresh } = c.req.valid("query");
     const db = c.get("db");
-    const { server, registry } = await loadMcpServer(db, c.req.valid("param").id);
+    const id = c.req.valid("param").id;
+    const { server, discovery: cached } = refresh
+      ? await loadMcpServer(db, id).then(({ server }) => ({ server, discovery: null }))
+      : await cachedServerDiscovery(cacheDeps(c), db, id);
     if (server.status === "disabled") {
       throw new ApiError("CONFLICT", { detail: `The MCP server "${server.name}" is disabled.` });
     }
-    const cached = refresh ? null : cachedDiscovery(registry);
     if (cached) return c.json(toResponse(server.id, cached, true), 200);
 
     let discovery: Discovery;
@@ -154,6 +157,7 @@ export function registerDiscoverMcpServer(app: App) {
       throw error;
     }
     await inOwnTransaction(c, (writable) => saveDiscovery(writable, server.id, toRegistryColumns(discovery)));
+    await invalidateMcpDiscovery(c);
     return c.json(toResponse(server.id, discovery, false), 200);
   });
 }

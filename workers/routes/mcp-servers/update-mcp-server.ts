@@ -4,6 +4,7 @@ import { mcpServerRegistry, mcpServers } from "../../../db/schema/mcp";
 import { checkRemoteMcpUrl } from "../../../mcp/client/policy";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
+import { invalidateMcpDiscoveryAfterCommit } from "../../cache/mcp-discovery";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
@@ -94,6 +95,7 @@ export function registerUpdateMcpServer(app: App) {
     if (change.kind === "inline" && !changed.includes("authSecretName")) changed.push("authSecretName");
     if (changed.length === 0) return c.json(toMcpServerResponse(current, registry), 200);
 
+    invalidateMcpDiscoveryAfterCommit(c);
     const [updated] = await db.update(mcpServers).set(next).where(eq(mcpServers.id, current.id)).returning();
     if (!updated) throw new ApiError("NOT_FOUND", { detail: `MCP server ${current.id} not found.` });
     const endpointChanged = changed.some((k) => k === "url" || k === "transport" || k === "authSecretName");

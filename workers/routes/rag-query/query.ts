@@ -8,6 +8,7 @@ import { providerFailure } from "../../agents/run/failure";
 import type { App, Context } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
+import { cacheDeps } from "../../cache/request";
 import { ApiError } from "../../lib/errors";
 import { allowedModels } from "../../lib/models";
 import { problemResponses } from "../../lib/problem-responses";
@@ -66,7 +67,7 @@ export function registerRagQuery(app: App) {
       c,
       async (db) => {
         await checkModel(db, model);
-        return (await retrieve(embeddingSettings(c.get("config"), c.env), db, input)).hits;
+        return (await retrieve(embeddingSettings(c.get("config"), c.env), db, input, cacheDeps(c))).hits;
       },
       { readOnly: true },
     );

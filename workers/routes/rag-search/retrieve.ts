@@ -1,6 +1,8 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { collections } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
+import type { CacheDeps } from "../../cache/cache";
+import { cachedCollections } from "../../cache/collections";
 import { ApiError } from "../../lib/errors";
 import { type EmbeddingSettings, embeddingProvider } from "../../rag/embed/provider";
 import { EmbeddingError } from "../../rag/embed/types";
@@ -23,14 +25,16 @@ export type RetrieveInput = Pick<
  *   collection's embedding vendor is not configured, unknown or refuses the request; UNAVAILABLE
  *   when the vendor fails in a way that may pass (rate limit, 5xx, network).
  * @example
- * const { hits } = await retrieve(embeddingSettings(c.get("config"), c.env), c.get("db"), c.req.valid("json"));
+ * const { hits } = await retrieve(settings, c.get("db"), c.req.valid("json"), cacheDeps(c));
  */
 export async function retrieve(
   settings: EmbeddingSettings,
   db: TenantDb,
   input: RetrieveInput,
+  /** The request's cache (see workers/cache): the collections' settings are read through it. */
+  cache?: CacheDeps,
 ): Promise<SearchResult & { collectionIds: string[] }> {
-  const searched = await loadCollections(db, input.collectionIds);
+  const searched = await loadCollections(cache, db, input.collectionIds);
   try {
     const result = await searchChunks(db, (choice) => embeddingProvider(choice, settings), {
       collections: searched,
@@ -47,8 +51,26 @@ export async function retrieve(
   }
 }
 
-async function loadCollections(db: TenantDb, ids: readonly string[]): Promise<SearchCollection[]> {
+async function loadCollections(
+  cache: CacheDeps | undefined,
+  db: TenantDb,
+  ids: readonly string[],
+): Promise<SearchCollection[]> {
   const wanted = [...new Set(ids.map((id) => id.toLowerCase()))];
+  const byId = cache ? await cachedCollections(cache, db, wanted) : await liveCollections(db, wanted);
+  return wanted.map((id) => {
+    const row = byId.get(id);
+    if (!row) throw new ApiError("NOT_FOUND", { detail: `collection ${id} not found` });
+    return {
+      id: row.id,
+      embeddingProvider: row.embeddingProvider,
+      embeddingModel: row.embeddingModel,
+      embeddingDim: row.embeddingDim,
+    };
+  });
+}
+
+async function liveCollections(db: TenantDb, ids: string[]): Promise<Map<string, SearchCollection>> {
   const rows = await db
     .select({
       id: collections.id,
@@ -58,18 +80,9 @@ async function loadCollections(db: TenantDb, ids: readonly string[]): Promise<Se
     })
     .from(collections)
     .where(
-      and(
-        eq(collections.tenantId, db.tenantId),
-        inArray(collections.id, wanted),
-        isNull(collections.deletedAt),
-      ),
+      and(eq(collections.tenantId, db.tenantId), inArray(collections.id, ids), isNull(collections.deletedAt)),
     );
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return wanted.map((id) => {
-    const row = byId.get(id);
-    if (!row) throw new ApiError("NOT_FOUND", { detail: `collection ${id} not found` });
-    return row;
-  });
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 function embeddingProblem(error: EmbeddingError): ApiError {

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
+import { cacheDeps } from "../../cache/request";
 import { problemResponses } from "../../lib/problem-responses";
 import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
@@ -39,7 +40,12 @@ export function registerRagSearch(app: App) {
     const input = c.req.valid("json");
     const db = c.get("db");
     const started = Date.now();
-    const { hits, collectionIds } = await retrieve(embeddingSettings(c.get("config"), c.env), db, input);
+    const { hits, collectionIds } = await retrieve(
+      embeddingSettings(c.get("config"), c.env),
+      db,
+      input,
+      cacheDeps(c),
+    );
     const tookMs = Date.now() - started;
     const queryId = await recordRagQuery(db, {
       kind: "search",
