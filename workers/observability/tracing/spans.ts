@@ -137,13 +137,7 @@ export interface OpenSpan {
 export function openChildSpan(name: string, options: SpanOptions): OpenSpan | undefined {
   if (!activeSpan()) return undefined;
   const parent = context.active();
-  const span = trace
-    .getTracer(TRACER_NAME)
-    .startSpan(
-      name,
-      { kind: options.kind ?? SpanKind.INTERNAL, attributes: clean(options.attributes) },
-      parent,
-    );
+  const span = startOtelSpan(name, options, parent);
   const active = trace.setSpan(parent, span);
   return { span: asSpan(span), within: (fn) => context.with(active, fn) };
 }
@@ -181,19 +175,24 @@ function remoteParent(traceparent: string | undefined): Context {
   return propagation.extract(ROOT_CONTEXT, { traceparent });
 }
 
-async function runInSpan<T>(
-  name: string,
-  options: SpanOptions,
-  parent: Context,
-  fn: (span: Span) => Promise<T>,
-): Promise<T> {
-  const span = trace
+/** A span of Meridian's tracer below `parent`, internal unless `options.kind` says otherwise. */
+function startOtelSpan(name: string, options: SpanOptions, parent: Context) {
+  return trace
     .getTracer(TRACER_NAME)
     .startSpan(
       name,
       { kind: options.kind ?? SpanKind.INTERNAL, attributes: clean(options.attributes) },
       parent,
     );
+}
+
+async function runInSpan<T>(
+  name: string,
+  options: SpanOptions,
+  parent: Context,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const span = startOtelSpan(name, options, parent);
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(asSpan(span)));
   } catch (error) {
