@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { workerDependencyBundles } from "./test/harness/dependency-bundles";
 
 /** Tests of Node-only tooling (they spawn pg_dump, open sockets): `*.node.test.ts` under scripts/. */
 const NODE_TESTS = "scripts/**/*.node.test.ts";
@@ -27,6 +28,7 @@ export default defineConfig({
           setupFiles: ["./test/harness/warm-up.ts"],
           testTimeout: 20_000,
           hookTimeout: 60_000,
+          deps: { optimizer: { ssr: workerDependencyBundles() } },
         },
       },
       {
