@@ -73,6 +73,12 @@ export async function purgeSoftDeleted(
   return rows.map((row) => ({ table: String(row.table_name), purged: Number(row.purged) }));
 }
 
+/** Returns expired model-call holds to their tenants' budgets; how many it released. */
+export async function releaseExpiredReservations(client: Client): Promise<number> {
+  const { rows } = await client.query("select meridian_release_expired_reservations() as released");
+  return Number(rows[0]?.released ?? 0);
+}
+
 /** Tenants with an active remote MCP server, for the scheduled health check (ids only). */
 export async function listMcpHealthTenants(client: Client, limit = 10_000): Promise<string[]> {
   const { rows } = await client.query("select tenant_id from meridian_mcp_health_tenants($1)", [limit]);

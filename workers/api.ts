@@ -38,6 +38,7 @@ import { registerInvitationRoutes } from "./routes/invitations";
 import { registerMcpRoutes } from "./routes/mcp";
 import { registerMcpServerRoutes } from "./routes/mcp-servers";
 import { registerGetMetrics } from "./routes/metrics/get-metrics";
+import { registerQuotasRoutes } from "./routes/quotas";
 import { registerDocumentRoutes } from "./routes/rag-documents";
 import { registerRagQueryRoutes } from "./routes/rag-query";
 import { registerRagSearchRoutes } from "./routes/rag-search";
@@ -134,6 +135,7 @@ registerSecretsRoutes(app);
 registerConversationsRoutes(app);
 registerAuditLogsRoutes(app);
 registerUsageRoutes(app);
+registerQuotasRoutes(app);
 registerWebhookRoutes(app);
 
 registerCreateApiKey(app);

@@ -54,7 +54,7 @@ export function newApp(): App {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {
-      if (err.code === "RATE_LIMITED")
+      if (err.limit)
         c.get("telemetry")?.counter("meridian_rate_limit_rejections_total", 1, {
           limit: err.limit ?? "other",
         });

@@ -1,4 +1,5 @@
 export * from "./agents";
+export * from "./budgets";
 export * from "./columns";
 export * from "./mcp";
 export * from "./rag";

@@ -35,10 +35,12 @@ export const ACTOR_TYPES = ["user", "api_key", "platform_admin", "system"] as co
 export interface TenantSettings {
   allowedModels?: string[];
   defaultLimits?: Record<string, number>;
+  /** Receives the tenant's signed budget webhooks (workers/quotas/thresholds.ts). */
+  billingWebhookUrl?: string;
   named?: Record<string, unknown>;
 }
 
-/** Quotas the platform admin sets (requests/minute, tokens/day, storage...). */
+/** Ceilings and quotas the platform admin sets (workers/lib/limits.ts: `tenantLimitsSchema`). */
 export type TenantLimits = Record<string, number>;
 
 export const tenants = pgTable(

@@ -10,6 +10,8 @@ import { type RunSpec, type RunSummary, summarize } from "../../workers/agents/r
 import { RunStore } from "../../workers/agents/run/store";
 import { resolveRunTools } from "../../workers/agents/tools/run-tools";
 import { type Env, parseConfig } from "../../workers/env";
+import { newLogger } from "../../workers/lib/logger";
+import { webhookPolicy } from "../../workers/lib/webhooks";
 import { reportError } from "../../workers/observability/errors/report";
 import { telemetryFor } from "../../workers/observability/telemetry";
 import { traceAgentRun } from "../../workers/observability/tracing/object-spans";
@@ -164,7 +166,11 @@ export class AgentRun extends DurableObject<Env> {
     const client = connect(config);
     // Nothing awaits the connection until the first write; a failure surfaces there.
     client.catch(() => undefined);
-    const store = new RunStore(client, spec);
+    const store = new RunStore(client, spec, {
+      queue: this.env.JOBS,
+      policy: webhookPolicy(config),
+      logger: newLogger(config.LOG_LEVEL, { object: "agent_run", runId: spec.runId }),
+    });
     const telemetry = telemetryFor(config);
     try {
       if (spec.mode === "async") await store.markRunning();

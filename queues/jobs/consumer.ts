@@ -9,7 +9,7 @@ import { runAgentTask } from "./agent-task";
 import { handleDeadJobs } from "./dlq";
 import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
 import { jobMessage } from "./message";
-import { runPurge } from "./purge";
+import { runPurge, runReservationSweep } from "./purge";
 import { runRagIngest } from "./rag-ingest";
 import { runRagStaleSweep } from "./rag-stale-sweep";
 import { runWebhookDelivery, WebhookRetry } from "./webhook-delivery";
@@ -59,6 +59,9 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
           switch (parsed.data.type) {
             case "purge_soft_deleted":
               await runPurge(config, parsed.data.olderThanDays, logger);
+              break;
+            case "budget_reservation_sweep":
+              await runReservationSweep(config, logger);
               break;
             case "webhook_delivery":
               await runWebhookDelivery(config, parsed.data, retryDelaySeconds(message.attempts), logger);

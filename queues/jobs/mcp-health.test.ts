@@ -23,7 +23,7 @@ async function register(token: string, url: string): Promise<McpServerResponse> 
 }
 
 describe("scheduled MCP health check", () => {
-  it("the 15-minute cron queues the health and stale-ingestion sweeps; the hourly one keeps queueing housekeeping", async () => {
+  it("the 15-minute cron queues the health, stale-ingestion and budget-hold sweeps; the hourly one keeps queueing housekeeping", async () => {
     const sent: JobMessage[] = [];
     const recording = {
       ...env,
@@ -34,7 +34,12 @@ describe("scheduled MCP health check", () => {
     const at = Date.parse("2026-11-26T12:00:00Z");
     await scheduled({ cron: FREQUENT_CRON, scheduledTime: at } as ScheduledController, recording);
     await scheduled({ cron: "17 * * * *", scheduledTime: at } as ScheduledController, recording);
-    expect(sent.map((m) => m.type)).toEqual(["mcp_health_sweep", "rag_stale_sweep", "purge_soft_deleted"]);
+    expect(sent.map((m) => m.type)).toEqual([
+      "mcp_health_sweep",
+      "rag_stale_sweep",
+      "budget_reservation_sweep",
+      "purge_soft_deleted",
+    ]);
   });
 
   it("the sweep finds only tenants with an active remote server, and a tenant's check records each server's health", async () => {

@@ -20,6 +20,11 @@ export const jobMessage = z.discriminatedUnion("type", [
     deliveryId: z.string().uuid(),
   }),
   z.object({
+    /** Return the budget holds of model calls lost mid-call (their runs' objects died) to the budgets. */
+    type: z.literal("budget_reservation_sweep"),
+    requestedAt: z.string().datetime(),
+  }),
+  z.object({
     /** Fan out the health check: one `mcp_health_check` per tenant with remote MCP servers. */
     type: z.literal("mcp_health_sweep"),
     requestedAt: z.string().datetime(),

@@ -5,8 +5,8 @@ import type { JobMessage } from "./message";
 export const SOFT_DELETE_RETENTION_DAYS = 30;
 
 /**
- * wrangler.toml's frequent cron: the remote MCP servers' health check and the stale-ingestion
- * sweep. The other one is hourly housekeeping.
+ * wrangler.toml's frequent cron: the remote MCP servers' health check, the stale-ingestion
+ * sweep and the release of expired budget holds. The other one is hourly housekeeping.
  */
 export const FREQUENT_CRON = "*/15 * * * *";
 
@@ -18,6 +18,7 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
       ? [
           { type: "mcp_health_sweep", requestedAt },
           { type: "rag_stale_sweep", requestedAt },
+          { type: "budget_reservation_sweep", requestedAt },
         ]
       : [{ type: "purge_soft_deleted", olderThanDays: SOFT_DELETE_RETENTION_DAYS, requestedAt }];
   await env.JOBS.sendBatch(jobs.map((body) => ({ body })));

@@ -18,6 +18,7 @@ export const errorCode = z.enum([
   "UNPROCESSABLE",
   "IDEMPOTENCY_KEY_REUSED",
   "RATE_LIMITED",
+  "QUOTA_EXCEEDED",
   "INTERNAL",
   "BAD_ENVIRONMENT",
   "BAD_GATEWAY",
@@ -53,6 +54,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
     case "IDEMPOTENCY_KEY_REUSED":
       return 422;
     case "RATE_LIMITED":
+    case "QUOTA_EXCEEDED":
       return 429;
     case "INTERNAL":
     case "BAD_ENVIRONMENT":
@@ -81,6 +83,7 @@ const titles: Record<ErrorCode, string> = {
   UNPROCESSABLE: "The request is well-formed but cannot be processed",
   IDEMPOTENCY_KEY_REUSED: "The Idempotency-Key was used with a different request",
   RATE_LIMITED: "Too many requests",
+  QUOTA_EXCEEDED: "The tenant's quota for this resource is used up",
   INTERNAL: "Internal server error",
   BAD_ENVIRONMENT: "The service is misconfigured",
   BAD_GATEWAY: "An upstream service failed",
@@ -109,8 +112,9 @@ export class ApiError extends HTTPException {
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
   /**
-   * For RATE_LIMITED: which limit refused the request (a rate-limit policy such as "tenant", or a
-   * limits key such as "maxConcurrentWorkflows"), as the rejection metric labels it.
+   * For RATE_LIMITED, QUOTA_EXCEEDED and PAYMENT_REQUIRED: which limit refused the request (a
+   * rate-limit policy such as "tenant", or a limits key such as "maxConcurrentWorkflows" or
+   * "maxAgents"), as the rejection metric labels it and the problem's `limit` field names it.
    */
   readonly limit: string | undefined;
 
@@ -146,6 +150,11 @@ export const problemSchema = z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
       .openapi({ description: "Field-level details for VALIDATION_FAILED." }),
+    limit: z.string().optional().openapi({
+      description:
+        "For RATE_LIMITED, QUOTA_EXCEEDED and PAYMENT_REQUIRED: the limit or quota that refused the request.",
+      example: "maxAgents",
+    }),
   })
   .openapi("Problem");
 export type Problem = z.infer<typeof problemSchema>;

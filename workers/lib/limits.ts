@@ -7,6 +7,10 @@ import { z } from "@hono/zod-openapi";
  *   -> platform default,
  * and is then capped by the tenant's ceiling (tenants.limits, set by the platform admin) and
  * the platform maximum. The agents, workflows and quotas work all read `effectiveLimits`.
+ *
+ * Quotas (budgets, counts, storage) are the second part of the same model: tenant-wide, set only
+ * by the platform admin in the same `tenants.limits` object, with no default or agent layer; an
+ * absent quota is unlimited. See `quotasOf`.
  */
 export const limitKeys = [
   "maxTokens",
@@ -138,4 +142,70 @@ export function limitsAboveCeiling(requested: PartialLimits, ceiling: PartialLim
     if (value === undefined) return false;
     return value > Math.min(ceiling[key] ?? Number.POSITIVE_INFINITY, PLATFORM_MAXIMA[key]);
   });
+}
+
+export const quotaKeys = [
+  "monthlyTokenBudget",
+  "monthlyCostBudgetMicroUsd",
+  "budgetWarningPercent",
+  "maxAgents",
+  "maxCollections",
+  "maxDocuments",
+  "maxStorageBytes",
+] as const;
+export type QuotaKey = (typeof quotaKeys)[number];
+
+/** The share of a budget past which responses carry a warning, unless the tenant's quotas say otherwise. */
+export const DEFAULT_BUDGET_WARNING_PERCENT = 80;
+
+const quota = (description: string) => z.number().int().positive().optional().openapi({ description });
+
+const quotaFields = {
+  monthlyTokenBudget: quota(
+    "Model tokens (input, output, cache writes and reads) per calendar month in UTC, across all runs.",
+  ),
+  monthlyCostBudgetMicroUsd: quota("Model spend per calendar month in UTC, in millionths of a US dollar."),
+  budgetWarningPercent: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({
+      description: `Past this share of a budget, responses carry a Meridian-Quota-Warning header (default ${DEFAULT_BUDGET_WARNING_PERCENT}).`,
+    }),
+  maxAgents: quota("Agents at once (deleted ones not counted)."),
+  maxCollections: quota("Knowledge collections at once."),
+  maxDocuments: quota("Documents at once, across collections."),
+  maxStorageBytes: quota("Bytes of documents' originals at once."),
+};
+
+/**
+ * A tenant's ceilings and quotas, as the platform admin sets them (`tenants.limits`): the run
+ * and workflow limits' ceilings plus the tenant-wide quotas.
+ */
+export const tenantLimitsSchema = limitsSchema
+  .extend(quotaFields)
+  .strict()
+  .openapi("TenantLimits", {
+    example: { requestsPerMinute: 1200, monthlyCostBudgetMicroUsd: 50_000_000, maxAgents: 100 },
+  });
+export type TenantLimitsInput = z.infer<typeof tenantLimitsSchema>;
+
+/** Each quota in force for a tenant: `null` is unlimited. */
+export type Quotas = Record<Exclude<QuotaKey, "budgetWarningPercent">, number | null> & {
+  budgetWarningPercent: number;
+};
+
+export function quotasOf(ceiling: Partial<Record<string, number>> | undefined): Quotas {
+  const value = (key: QuotaKey) => ceiling?.[key] ?? null;
+  return {
+    monthlyTokenBudget: value("monthlyTokenBudget"),
+    monthlyCostBudgetMicroUsd: value("monthlyCostBudgetMicroUsd"),
+    budgetWarningPercent: value("budgetWarningPercent") ?? DEFAULT_BUDGET_WARNING_PERCENT,
+    maxAgents: value("maxAgents"),
+    maxCollections: value("maxCollections"),
+    maxDocuments: value("maxDocuments"),
+    maxStorageBytes: value("maxStorageBytes"),
+  };
 }

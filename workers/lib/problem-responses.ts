@@ -3,7 +3,7 @@ import { problemSchema } from "./errors";
 const descriptions = {
   400: "The request is malformed or fails the schema (VALIDATION_FAILED, MALFORMED_JSON).",
   401: "Missing, invalid, expired or revoked credential (UNAUTHENTICATED).",
-  402: "The tenant's budget is exhausted (PAYMENT_REQUIRED).",
+  402: "A monthly budget of the tenant is used up (PAYMENT_REQUIRED); see the problem's `limit`.",
   403: "The credential lacks the permission this operation needs (FORBIDDEN).",
   404: "The resource does not exist, or belongs to another tenant (NOT_FOUND).",
   409: "Conflicts with current state, or the same Idempotency-Key is in flight.",
@@ -11,7 +11,7 @@ const descriptions = {
   413: "The request body exceeds the limit (PAYLOAD_TOO_LARGE).",
   415: "The content type is not supported (UNSUPPORTED_MEDIA_TYPE).",
   422: "Well-formed but semantically invalid (UNPROCESSABLE, IDEMPOTENCY_KEY_REUSED).",
-  429: "Rate limit exceeded (RATE_LIMITED); see Retry-After.",
+  429: "Rate limit exceeded (RATE_LIMITED; see Retry-After), or a quota used up (QUOTA_EXCEEDED; see `limit`).",
   500: "Unexpected server error (INTERNAL).",
   502: "An upstream service failed (BAD_GATEWAY).",
   503: "A dependency is unavailable (UNAVAILABLE).",

@@ -12,6 +12,7 @@ export function problemResponse(c: Context, err: ApiError): Response {
     code: err.code,
     requestId: (c.get("requestId") as string | undefined) ?? "",
     ...(err.errors ? { errors: err.errors } : {}),
+    ...(err.limit ? { limit: err.limit } : {}),
   };
   // c.body keeps headers middleware already set (rate-limit, request id, CORS).
   return c.body(JSON.stringify(body), err.status, {

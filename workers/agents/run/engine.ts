@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Message } from "../../../db/types";
 import { costMicroUsd, type TokenUsage } from "../../lib/models";
+import { modelCallHold } from "../../quotas/budget";
 import { agentToolCallEvents } from "../../usage/agent-tool-call";
 import { modelCallEvents } from "../../usage/model-call";
 import type { UsageEvent } from "../../usage/record";
@@ -134,6 +135,25 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
       messages: fitted.messages,
       minCacheableTokens: spec.minCacheableTokens,
     });
+
+    // Each call first holds its share of the tenant's budgets; a call that does not fit ends the run.
+    if (spec.budget) {
+      const hold = modelCallHold({
+        runId: spec.runId,
+        price: spec.price,
+        estimatedInputTokens: fitted.estimatedInputTokens,
+        maxTokens: spec.limits.maxTokens,
+        deadline,
+      });
+      if (!(await store.holdBudget(spec.budget, hold))) {
+        failure = {
+          code: "PAYMENT_REQUIRED",
+          detail: "The tenant's monthly budget has too little left for another model call.",
+        };
+        stopReason = "budget_exhausted";
+        break;
+      }
+    }
 
     let partial: Anthropic.Message | undefined;
     let response: Anthropic.Message;

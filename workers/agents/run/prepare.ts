@@ -1,12 +1,29 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { agentRuns, agents, agentVersions, conversations, messages, tenants } from "../../../db/schema";
+import {
+  agentRuns,
+  agents,
+  agentVersions,
+  budgetPeriods,
+  conversations,
+  messages,
+  tenants,
+} from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import type { Agent, AgentRun, Message, Tenant } from "../../../db/types";
 import type { Config } from "../../env";
 import { ApiError } from "../../lib/errors";
-import { effectiveLimits, type Limits, type PartialLimits } from "../../lib/limits";
+import { effectiveLimits, type Limits, type PartialLimits, quotasOf } from "../../lib/limits";
 import { allowedModels, modelSpec, priceTable } from "../../lib/models";
 import { currentTraceparent } from "../../observability/tracing/spans";
+import {
+  type Budget,
+  budgetExhausted,
+  budgetOf,
+  exhaustedBudget,
+  NOTHING_SPENT,
+  periodOf,
+  quotaWarning,
+} from "../../quotas/budget";
 import { loadConversation } from "../../routes/conversations/load";
 import type { RunActor, RunSpec, RunTool } from "./spec";
 import { toParams } from "./transcript";
@@ -36,7 +53,13 @@ export interface PrepareInput {
 
 export type Prepared =
   /** A new run, stored and ready for its Durable Object (async runs: for the queue). */
-  | { kind: "new"; run: AgentRun; spec: RunSpec }
+  | {
+      kind: "new";
+      run: AgentRun;
+      spec: RunSpec;
+      /** Set when the tenant is past the warning share of a budget (see QUOTA_WARNING_HEADER). */
+      quotaWarning: string | null;
+    }
   /** The run an earlier request with the same `Idempotency-Key` started. */
   | { kind: "existing"; run: AgentRun };
 
@@ -49,7 +72,8 @@ export type Prepared =
  *
  * @throws ApiError NOT_FOUND (agent, pinned agent version, conversation), UNPROCESSABLE
  *   (conversation with another agent), CONFLICT (a run in progress in the conversation),
- *   RATE_LIMITED (too many runs of the agent at once).
+ *   RATE_LIMITED (too many runs of the agent at once), PAYMENT_REQUIRED (a monthly budget is
+ *   spent or held in full).
  */
 export async function prepareRun(db: TenantDb, config: Config, input: PrepareInput): Promise<Prepared> {
   if (input.idempotencyKey && input.createdBy) {
@@ -60,7 +84,7 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     const existing = await runByIdempotencyKey(db, input.createdBy, input.idempotencyKey);
     if (existing) return checkSameRequest(db, existing, input);
   }
-  const { agent, definition, version, limits } = await loadAgentAndLimits(
+  const { agent, definition, version, limits, budget, quotaWarning } = await loadAgentAndLimits(
     db,
     input.agentId,
     input.agentVersion,
@@ -111,12 +135,13 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
   const spec = buildSpec(config, definition, {
     run,
     limits,
+    budget,
     history: [...history, userMessage],
     providerHeaders: input.providerHeaders ?? {},
     actor: input.actor,
     delegationDepth: input.delegationDepth ?? 0,
   });
-  return { kind: "new", run, spec };
+  return { kind: "new", run, spec, quotaWarning };
 }
 
 /**
@@ -145,13 +170,21 @@ export async function specForStoredRun(
       ),
     );
   if (!version) throw new ApiError("NOT_FOUND", { detail: `Agent ${run.agentId} not found.` });
-  const limits = await limitsFor(db, version);
+  const { limits, budget } = await rulesFor(db, version);
   const history = await db
     .select()
     .from(messages)
     .where(and(eq(messages.tenantId, db.tenantId), eq(messages.conversationId, run.conversationId)))
     .orderBy(asc(messages.sequence));
-  return buildSpec(config, version, { run, limits, history, providerHeaders, actor, delegationDepth });
+  return buildSpec(config, version, {
+    run,
+    limits,
+    budget,
+    history,
+    providerHeaders,
+    actor,
+    delegationDepth,
+  });
 }
 
 function buildSpec(
@@ -160,6 +193,7 @@ function buildSpec(
   parts: {
     run: AgentRun;
     limits: Limits;
+    budget: Budget | null;
     history: Message[];
     providerHeaders: Record<string, string>;
     actor: RunActor;
@@ -185,6 +219,7 @@ function buildSpec(
       maxTokens: Math.min(parts.limits.maxTokens, model?.maxOutputTokens ?? Number.POSITIVE_INFINITY),
     },
     price: priceTable(config.MODEL_PRICES)[definition.model] ?? null,
+    budget: parts.budget,
     contextWindow: model?.contextWindow ?? 200_000,
     minCacheableTokens: model?.minCacheableTokens ?? 1024,
     transcript: toParams(parts.history),
@@ -206,15 +241,15 @@ type TenantRules = { settings: Tenant["settings"]; limits: Tenant["limits"] } | 
  *
  * @throws ApiError UNPROCESSABLE when the agent's model is no longer allowed.
  */
-export async function limitsFor(
+export async function rulesFor(
   db: TenantDb,
   definition: Pick<Definition, "resourceLimits" | "model">,
-): Promise<Limits> {
+): Promise<{ limits: Limits; budget: Budget | null }> {
   const [tenant] = await db
     .select({ settings: tenants.settings, limits: tenants.limits })
     .from(tenants)
     .where(eq(tenants.id, db.tenantId));
-  return limitsUnder(tenant, definition);
+  return { limits: limitsUnder(tenant, definition), budget: budgetOf(quotasOf(tenant?.limits)) };
 }
 
 function limitsUnder(tenant: TenantRules, definition: Pick<Definition, "resourceLimits" | "model">): Limits {
@@ -232,20 +267,40 @@ function limitsUnder(tenant: TenantRules, definition: Pick<Definition, "resource
 }
 
 /**
- * The live agent, the definition to run (its current one, or the pinned `version`) and its
- * limits in one round trip (the run's first token waits on every round trip before it).
+ * The live agent, the definition to run (its current one, or the pinned `version`), its
+ * limits and the tenant's budgets with this month's spend, in one round trip (the run's first
+ * token waits on every round trip before it).
  *
- * @throws ApiError NOT_FOUND (agent, or the pinned version), UNPROCESSABLE (model no longer allowed)
+ * @throws ApiError NOT_FOUND (agent, or the pinned version), UNPROCESSABLE (model no longer
+ *   allowed), PAYMENT_REQUIRED (a budget has nothing left)
  */
 async function loadAgentAndLimits(
   db: TenantDb,
   agentId: string,
   pinned?: number,
-): Promise<{ agent: Agent; definition: Definition; version: number; limits: Limits }> {
+): Promise<{
+  agent: Agent;
+  definition: Definition;
+  version: number;
+  limits: Limits;
+  budget: Budget | null;
+  quotaWarning: string | null;
+}> {
+  const period = periodOf();
   const [row] = await db
-    .select({ agent: agents, pinned: agentVersions, settings: tenants.settings, limits: tenants.limits })
+    .select({
+      agent: agents,
+      pinned: agentVersions,
+      settings: tenants.settings,
+      limits: tenants.limits,
+      spend: budgetPeriods,
+    })
     .from(agents)
     .innerJoin(tenants, eq(tenants.id, agents.tenantId))
+    .leftJoin(
+      budgetPeriods,
+      and(eq(budgetPeriods.tenantId, agents.tenantId), eq(budgetPeriods.period, period)),
+    )
     .leftJoin(
       agentVersions,
       and(
@@ -260,11 +315,18 @@ async function loadAgentAndLimits(
     throw new ApiError("NOT_FOUND", { detail: `Agent ${agentId} has no version ${pinned}.` });
   }
   const definition = row.pinned ?? row.agent;
+  const quotas = quotasOf(row.limits);
+  const budget = budgetOf(quotas);
+  const spend = row.spend ?? { period, ...NOTHING_SPENT };
+  const exhausted = exhaustedBudget(budget, spend);
+  if (exhausted) throw budgetExhausted(exhausted);
   return {
     agent: row.agent,
     definition,
     version: row.pinned?.version ?? row.agent.currentVersion,
     limits: limitsUnder({ settings: row.settings, limits: row.limits }, definition),
+    budget,
+    quotaWarning: budget ? quotaWarning(quotas, spend) : null,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Role } from "../../auth/roles";
 import type { ErrorCode } from "../../lib/errors";
 import type { Limits } from "../../lib/limits";
 import type { Price } from "../../lib/models";
+import type { Budget } from "../../quotas/budget";
 
 /** A tool as the agent declares it; the engine resolves the implementation by name. */
 export interface RunTool {
@@ -45,6 +46,8 @@ export interface RunSpec {
   actor: RunActor;
   limits: Limits;
   price: Price | null;
+  /** The tenant's monthly budgets, when it has any: each model call then holds its share first. */
+  budget: Budget | null;
   contextWindow: number;
   minCacheableTokens: number;
   /** The conversation so far as the Messages API takes it, ending with the new user turn. */

@@ -1,8 +1,10 @@
 import type { Client } from "@neondatabase/serverless";
 import { and, eq, inArray } from "drizzle-orm";
 import { agentRuns, messages, toolExecutions } from "../../../db/schema";
-import { withTenant } from "../../../db/tenant";
+import { type TenantDb, withTenant } from "../../../db/tenant";
 import type { AgentRun, Message, NewToolExecution } from "../../../db/types";
+import { type Budget, type Hold, releaseBudget, reserveBudget } from "../../quotas/budget";
+import { announceBudgetCrossings, type BudgetNotifier } from "../../quotas/thresholds";
 import { recordUsageEvents, type UsageEvent } from "../../usage/record";
 import { ACTIVE_RUN_STATUSES } from "./prepare";
 import type { RunSpec } from "./spec";
@@ -25,10 +27,14 @@ export type Totals = Pick<
  */
 export class RunStore {
   private sequence: number;
+  /** The budget hold of the model call in flight, released with that call's usage. */
+  private heldBudget: string | null = null;
 
   constructor(
     private readonly client: Promise<Client>,
     private readonly spec: Pick<RunSpec, "tenantId" | "runId" | "conversationId" | "nextSequence">,
+    /** Where the budget thresholds this run's usage crosses are announced; none, none are. */
+    private readonly notifier?: BudgetNotifier,
   ) {
     this.sequence = spec.nextSequence;
   }
@@ -40,6 +46,31 @@ export class RunStore {
 
   private async tx<T>(fn: Parameters<typeof withTenant<T>>[2]): Promise<T> {
     return withTenant(await this.client, this.spec.tenantId, fn);
+  }
+
+  /**
+   * Holds a model call's share of the tenant's budgets until the call's usage is stored (the
+   * next `appendMessage` with totals, or `finish`). False when it does not fit.
+   */
+  async holdBudget(budget: Budget, hold: Hold): Promise<boolean> {
+    this.heldBudget = await this.tx((db) => reserveBudget(db, budget, hold));
+    return this.heldBudget !== null;
+  }
+
+  /** Releases the call's hold in the transaction that stores its usage, so the two commit together. */
+  private async settleHold(db: TenantDb): Promise<void> {
+    if (this.heldBudget) await releaseBudget(db, this.heldBudget);
+  }
+
+  /** Records usage events and announces the budget thresholds they crossed, in `db`'s transaction. */
+  private async recordUsage(db: TenantDb, usage: readonly UsageEvent[]): Promise<void> {
+    const changes = await recordUsageEvents(db, usage);
+    if (this.notifier) await announceBudgetCrossings(db, changes, this.notifier);
+  }
+
+  /** After the settling transaction committed: the hold is gone. */
+  private settled(): void {
+    this.heldBudget = null;
   }
 
   /**
@@ -65,9 +96,10 @@ export class RunStore {
     usage: readonly UsageEvent[] = [],
   ): Promise<Message> {
     const sequence = this.sequence++;
-    return this.tx(async (db) => {
-      await recordUsageEvents(db, usage);
+    const row = await this.tx(async (db) => {
+      await this.recordUsage(db, usage);
       if (totals) {
+        await this.settleHold(db);
         await db
           .update(agentRuns)
           .set({ ...totals })
@@ -88,6 +120,8 @@ export class RunStore {
       if (!row) throw new Error("messages insert returned no row");
       return row;
     });
+    if (totals) this.settled();
+    return row;
   }
 
   /** Stores a tool call with its usage events, if it has any, in one transaction. */
@@ -140,8 +174,9 @@ export class RunStore {
     /** Usage of a call that stored no message (cut off by a cancel or a failure). */
     usage: readonly UsageEvent[] = [],
   ): Promise<AgentRun> {
-    return this.tx(async (db) => {
-      await recordUsageEvents(db, usage);
+    const run = await this.tx(async (db) => {
+      await this.recordUsage(db, usage);
+      await this.settleHold(db);
       const [finished] = await db
         .update(agentRuns)
         .set({ ...result, ...totals, pendingApproval: null, finishedAt: new Date() })
@@ -161,5 +196,7 @@ export class RunStore {
       if (!current) throw new Error(`agent run ${this.spec.runId} is gone`);
       return current;
     });
+    this.settled();
+    return run;
   }
 }

@@ -1,11 +1,12 @@
 /**
  * The events Meridian sends to tenants' webhook URLs. A closed list so a typo cannot ship a
- * type no receiver listens for; billing events join it when they land.
+ * type no receiver listens for.
  */
 export const WEBHOOK_EVENT_TYPES = [
   "agent_task.completed",
   "agent_task.failed",
   "agent_task.cancelled",
+  "budget.threshold_crossed",
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

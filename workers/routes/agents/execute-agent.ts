@@ -14,6 +14,7 @@ import { problemResponses } from "../../lib/problem-responses";
 import { idempotencyKeyHeader, uuidParam } from "../../lib/schemas";
 import { webhookPolicy } from "../../lib/webhooks";
 import { tenantTransaction } from "../../middleware/tenant-db";
+import { QUOTA_WARNING_HEADER } from "../../quotas/budget";
 import { loadRun } from "../agent-runs/load";
 import { agentRunSchema, toAgentRunResponse } from "../agent-runs/schemas";
 import { agentTaskSchema, toAgentTaskResponse } from "../agent-tasks/schemas";
@@ -116,7 +117,7 @@ const route = createRoute({
       description: "With `async: true`: the queued agent task; follow it at `GET /v1/agent-tasks/{id}`.",
       content: { "application/json": { schema: agentTaskSchema } },
     },
-    ...problemResponses(400, 401, 403, 404, 409, 410, 413, 422, 429, 500, 502, 503),
+    ...problemResponses(400, 401, 402, 403, 404, 409, 410, 413, 422, 429, 500, 502, 503),
   },
 });
 
@@ -170,6 +171,9 @@ export function registerExecuteAgent(app: App) {
       return { ...result, task };
     });
 
+    const warning = prepared.kind === "new" ? prepared.quotaWarning : null;
+    if (warning) c.header(QUOTA_WARNING_HEADER, warning);
+
     if (prepared.task) {
       // Sent after the commit, so the consumer finds the task; a replayed key sends it again
       // while the task is pending, which the consumer treats as the same work.
@@ -198,6 +202,7 @@ export function registerExecuteAgent(app: App) {
           ...Object.fromEntries(events.headers),
           "x-run-id": run.id,
           "meridian-model-provider": providerKind(config),
+          ...(warning ? { [QUOTA_WARNING_HEADER]: warning } : {}),
         },
       }) as never;
     }

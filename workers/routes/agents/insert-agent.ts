@@ -1,6 +1,7 @@
 import { agents, agentVersions } from "../../../db/schema";
 import type { TenantDb } from "../../../db/tenant";
 import type { Agent } from "../../../db/types";
+import { enforceCountQuota } from "../../quotas/counts";
 
 /** The versioned part of an agent: what each `agent_versions` row snapshots. */
 export interface AgentDefinition {
@@ -13,7 +14,9 @@ export interface AgentDefinition {
 
 /**
  * Inserts a checked agent and its version 1 in the caller's transaction (the agents API and
- * template instantiation both create agents this way).
+ * template instantiation both create agents this way), within the tenant's `maxAgents`.
+ *
+ * @throws ApiError QUOTA_EXCEEDED
  */
 export async function insertAgent(
   db: TenantDb,
@@ -38,6 +41,7 @@ export async function insertAgent(
     })
     .returning();
   if (!agent) throw new Error("agent insert returned no row");
+  await enforceCountQuota(db, "agents");
   await db.insert(agentVersions).values({
     tenantId: db.tenantId,
     agentId: agent.id,

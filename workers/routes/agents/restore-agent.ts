@@ -8,6 +8,7 @@ import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
+import { enforceCountQuota } from "../../quotas/counts";
 import { agentSchema, toAgentResponse } from "./schemas";
 
 const route = createRoute({
@@ -36,6 +37,7 @@ export function registerRestoreAgent(app: App) {
       .where(and(eq(agents.tenantId, db.tenantId), eq(agents.id, id), isNotNull(agents.deletedAt)))
       .returning();
     if (!agent) throw new ApiError("NOT_FOUND", { detail: `No deleted agent ${id}.` });
+    await enforceCountQuota(db, "agents");
     await audit(c, { action: "agent.restore", resourceType: "agent", resourceId: id });
     return c.json(toAgentResponse(agent), 200);
   });

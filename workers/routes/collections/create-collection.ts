@@ -7,6 +7,7 @@ import { principalId } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { problemResponses } from "../../lib/problem-responses";
+import { enforceCountQuota } from "../../quotas/counts";
 import { chunkingSettingsSchema, DEFAULT_CHUNKING } from "../../rag/chunk/settings";
 import {
   collectionDescription,
@@ -72,6 +73,7 @@ export function registerCreateCollection(app: App) {
       .returning();
     if (!row)
       throw new ApiError("CONFLICT", { detail: `A collection named "${input.name}" already exists.` });
+    await enforceCountQuota(db, "collections");
     await audit(c, {
       action: "collection.create",
       resourceType: "collection",

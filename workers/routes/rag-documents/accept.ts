@@ -5,6 +5,7 @@ import type { Context } from "../../app";
 import { toHex } from "../../lib/bytes";
 import { newId } from "../../lib/ids";
 import { afterCommit } from "../../middleware/tenant-db";
+import { enforceCountQuota } from "../../quotas/counts";
 import { originalKey } from "../../rag/ingest/storage";
 import type { DocumentRow } from "./schemas";
 import type { Upload } from "./upload";
@@ -66,6 +67,7 @@ export async function acceptUpload(
     if (!existing) throw new Error("document upload: conflicting row not found");
     return { document: existing, duplicate: true };
   }
+  await enforceCountQuota(db, "documents");
   // Before the commit: if storing the original fails, the row rolls back with the request.
   await c.env.DOCUMENTS.put(storageKey, upload.bytes, { httpMetadata: { contentType: upload.mimeType } });
   enqueueIngestion(c, inserted);

@@ -5,12 +5,14 @@ import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
+import { checkOutboundUrl } from "../../lib/outbound-fetch";
 import { problemResponses } from "../../lib/problem-responses";
+import { webhookPolicy } from "../../lib/webhooks";
 import { loadTenant } from "../tenants/load";
 import { tenantDetailSchema, tenantSettingsSchema, toTenantDetailResponse } from "../tenants/schemas";
 import { checkTenantSettings } from "./validate";
 
-const SETTINGS = ["allowedModels", "defaultLimits", "named"] as const;
+const SETTINGS = ["allowedModels", "defaultLimits", "billingWebhookUrl", "named"] as const;
 
 const settingsPatch = z
   .object({
@@ -18,6 +20,7 @@ const settingsPatch = z
     defaultLimits: tenantSettingsSchema.shape.defaultLimits.nullable().openapi({
       description: "Limits for agents that set none; each must be within the tenant's ceiling.",
     }),
+    billingWebhookUrl: tenantSettingsSchema.shape.billingWebhookUrl.nullable(),
     named: tenantSettingsSchema.shape.named.nullable(),
   })
   .strict()
@@ -64,6 +67,7 @@ export function registerUpdateCurrentTenant(app: App) {
     const current = await loadTenant(db, { forUpdate: true });
     const patch = input.settings ?? {};
     checkTenantSettings(current, patch);
+    if (patch.billingWebhookUrl) checkOutboundUrl(patch.billingWebhookUrl, webhookPolicy(c.get("config")));
 
     const settings = Object.fromEntries(
       Object.entries({ ...current.settings, ...patch }).filter(([, v]) => v !== null && v !== undefined),

@@ -6,7 +6,7 @@ import type { Principal } from "../../auth/principal";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { limitsSchema } from "../../lib/limits";
+import { tenantLimitsSchema } from "../../lib/limits";
 import { isUniqueViolation } from "../../lib/pg-errors";
 import { email, password, slug } from "../../lib/schemas";
 import { runInTenant } from "../../middleware/tenant-db";
@@ -21,7 +21,7 @@ export const newTenantSchema = z
       .object({ email, name: z.string().trim().max(200).optional(), password })
       .strict()
       .openapi({ description: "The tenant's first user, with the owner role." }),
-    limits: limitsSchema.optional(),
+    limits: tenantLimitsSchema.optional(),
     settings: tenantSettingsSchema.optional(),
   })
   .strict();

@@ -1,5 +1,6 @@
 import type { App } from "../../app";
 import { registerGetTenant } from "./get-tenant";
+import { registerTenantQuotas } from "./tenant-quotas";
 import { registerUpdateTenant } from "./update-tenant";
 
 /**
@@ -10,4 +11,5 @@ import { registerUpdateTenant } from "./update-tenant";
 export function registerTenantsRoutes(app: App) {
   registerGetTenant(app);
   registerUpdateTenant(app);
+  registerTenantQuotas(app);
 }

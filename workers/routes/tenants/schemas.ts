@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Tenant } from "../../../db/types";
-import { effectiveLimits, limitsSchema, PLATFORM_DEFAULTS } from "../../lib/limits";
+import { effectiveLimits, limitsSchema, PLATFORM_DEFAULTS, tenantLimitsSchema } from "../../lib/limits";
 import { iso, timestamp } from "../../lib/schemas";
 
 export const tenantSettingsSchema = z
@@ -11,6 +11,11 @@ export const tenantSettingsSchema = z
       .optional()
       .openapi({ description: "Models agents may use; empty or absent allows the platform's list." }),
     defaultLimits: limitsSchema.optional(),
+    billingWebhookUrl: z.string().url().max(2048).optional().openapi({
+      description:
+        "Receives the tenant's signed budget webhooks (`budget.threshold_crossed` at 50, 80 and 100 % of a monthly budget).",
+      example: "https://billing.example.com/meridian",
+    }),
     named: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
@@ -30,7 +35,7 @@ export const tenantSchema = z
     name: z.string().openapi({ example: "Acme Corp" }),
     status: z.enum(["active", "suspended"]),
     settings: tenantSettingsSchema,
-    limits: limitsSchema.openapi({ description: "Ceilings set by the platform admin." }),
+    limits: tenantLimitsSchema.openapi({ description: "Ceilings and quotas set by the platform admin." }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })

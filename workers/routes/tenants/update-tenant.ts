@@ -5,7 +5,7 @@ import type { App } from "../../app";
 import { requirePlatformAdmin } from "../../auth/platform-admin";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
-import { limitsSchema } from "../../lib/limits";
+import { tenantLimitsSchema } from "../../lib/limits";
 import { problemResponses } from "../../lib/problem-responses";
 import { uuidParam } from "../../lib/schemas";
 import { loadTenant } from "./load";
@@ -18,7 +18,7 @@ const body = z
       description: "Suspended: the tenant's users can no longer sign in.",
       example: "suspended",
     }),
-    limits: limitsSchema.optional().openapi({
+    limits: tenantLimitsSchema.optional().openapi({
       description:
         "The tenant's ceilings; replaces the stored set. A limit left out is capped only by the platform maximum. " +
         "Lowering a ceiling below the tenant's defaults or an agent's override is allowed: effective limits are capped at run time.",
