@@ -41,7 +41,8 @@ async function call<T>(method: string, path: string, opts: CallOptions = {}): Pr
   );
   const text = await res.text();
   const type = res.headers.get("content-type") ?? "";
-  const parsed = text && type.includes("json") ? JSON.parse(text) : text;
+  // JSON and problem+json are parsed; anything else (NDJSON, CSV, event streams) stays text.
+  const parsed = text && /^application\/([\w.-]+\+)?json\b/.test(type) ? JSON.parse(text) : text;
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 

@@ -4,14 +4,7 @@ import { type UsageMeter, usageEvents } from "../../../db/schema/usage";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { problemResponses } from "../../lib/problem-responses";
-import { type UsageGrouping, type UsageReport, usageQuery, usageReportSchema } from "./schemas";
-
-/** The current calendar month in UTC: the default range. */
-function currentMonth(now = new Date()): { from: Date; to: Date } {
-  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-  return { from, to };
-}
+import { type UsageGrouping, type UsageReport, usageQuery, usageRange, usageReportSchema } from "./schemas";
 
 /** The SQL each grouping selects and groups by, named as the response field. */
 const groupColumns: Record<Exclude<UsageGrouping, "meter">, { field: string; expr: SQL }> = {
@@ -48,9 +41,7 @@ export function registerGetUsage(app: App) {
     authorize(c, "usage:read");
     const q = c.req.valid("query");
     const db = c.get("db");
-    const month = currentMonth();
-    const from = q.from ? new Date(q.from) : month.from;
-    const to = q.to ? new Date(q.to) : month.to;
+    const { from, to } = usageRange(q);
     const groupings = [...new Set((q.groupBy ?? "").split(",").filter(Boolean))] as UsageGrouping[];
     const selected = groupings.flatMap((g) => (g === "meter" ? [] : [groupColumns[g]]));
 

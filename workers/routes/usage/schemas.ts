@@ -7,17 +7,34 @@ export type UsageGrouping = (typeof USAGE_GROUPINGS)[number];
 const grouping = `(${USAGE_GROUPINGS.join("|")})`;
 const instant = z.string().datetime({ offset: true });
 
+/** `from` and `to` of a usage query: an instant range, by default the current month (UTC). */
+const usageRangeFields = {
+  from: instant.optional().openapi({
+    description: "Events at or after this instant (ISO 8601). Default: the start of the current month (UTC).",
+    example: "2026-11-01T00:00:00Z",
+  }),
+  to: instant.optional().openapi({
+    description: "Events before this instant (ISO 8601). Default: the start of the next month (UTC).",
+    example: "2026-12-01T00:00:00Z",
+  }),
+};
+
+function ordered(q: { from?: string | undefined; to?: string | undefined }): boolean {
+  return !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to);
+}
+const afterFrom = { message: "must be after from", path: ["to"] };
+
+/** The range a query names, the current calendar month (UTC) filling what it leaves out. */
+export function usageRange(q: { from?: string | undefined; to?: string | undefined }, now = new Date()) {
+  return {
+    from: q.from ? new Date(q.from) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+    to: q.to ? new Date(q.to) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)),
+  };
+}
+
 export const usageQuery = z
   .object({
-    from: instant.optional().openapi({
-      description:
-        "Events at or after this instant (ISO 8601). Default: the start of the current month (UTC).",
-      example: "2026-11-01T00:00:00Z",
-    }),
-    to: instant.optional().openapi({
-      description: "Events before this instant (ISO 8601). Default: the start of the next month (UTC).",
-      example: "2026-12-01T00:00:00Z",
-    }),
+    ...usageRangeFields,
     groupBy: z
       .string()
       .regex(
@@ -31,10 +48,16 @@ export const usageQuery = z
         example: "day,model",
       }),
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: "must be after from",
-    path: ["to"],
-  });
+  .refine(ordered, afterFrom);
+
+export const usageExportQuery = z
+  .object({
+    ...usageRangeFields,
+    format: z.enum(["csv", "ndjson"]).default("csv").openapi({
+      description: "`csv` (RFC 4180, with a header row) or `ndjson` (one JSON object per line).",
+    }),
+  })
+  .refine(ordered, afterFrom);
 
 export const usageGroupSchema = z
   .object({
