@@ -73,6 +73,15 @@ export async function purgeSoftDeleted(
   return rows.map((row) => ({ table: String(row.table_name), purged: Number(row.purged) }));
 }
 
+/** Deletes raw usage events older than `olderThanDays` (their rollups stay); how many. */
+export async function purgeUsageEvents(client: Client, olderThanDays: number): Promise<number> {
+  const { rows } = await client.query(
+    "select meridian_purge_usage_events(make_interval(days => $1)) as purged",
+    [olderThanDays],
+  );
+  return Number(rows[0]?.purged ?? 0);
+}
+
 /** Returns expired model-call holds to their tenants' budgets; how many it released. */
 export async function releaseExpiredReservations(client: Client): Promise<number> {
   const { rows } = await client.query("select meridian_release_expired_reservations() as released");

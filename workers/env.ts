@@ -71,6 +71,11 @@ export const envSchema = z.object({
   RAG_STALE_AFTER_SECONDS: z.coerce.number().int().min(1).default(1800),
   /** Processing attempts of one document (queue retries and sweeps together) before it is failed. */
   RAG_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  /**
+   * Raw usage events older than this are deleted by the hourly housekeeping; their hourly
+   * rollups stay (docs/usage.md). 400 days covers a year of invoices and their disputes.
+   */
+  USAGE_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   /**
    * Base URL of an OTLP/HTTP trace collector (Jaeger, an OpenTelemetry Collector, Honeycomb,

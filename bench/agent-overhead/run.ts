@@ -185,15 +185,30 @@ try {
     body: JSON.stringify({ name: "bench", model: MODEL }),
   });
   const tenantId = (await json<{ id: string }>("/v1/tenant", { headers: tenant.owner })).id;
+  // The same agent in a tenant with monthly budgets: each model call then holds its share
+  // first and settles it with its usage (docs/quotas.md). Budgets far above what the runs use.
+  const budgeted = await createBenchTenant(json, admin);
+  const budgetedId = (await json<{ id: string }>("/v1/tenant", { headers: budgeted.owner })).id;
+  await json(`/v1/tenants/${budgetedId}/quotas`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${admin}` },
+    body: JSON.stringify({ monthlyTokenBudget: 1_000_000_000, monthlyCostBudgetMicroUsd: 1_000_000_000_000 }),
+  });
+  const budgetedKeys = await createApiKeys(json, budgeted.owner, keyCount, "member");
+  const budgetedAgent = await json<{ id: string }>("/v1/agents", {
+    method: "POST",
+    headers: budgeted.owner,
+    body: JSON.stringify({ name: "bench", model: MODEL }),
+  });
 
-  const meridian = (i: number) =>
+  const run = (agentId: string, keys: { authorization: string }[], i: number) =>
     timedStream(
-      `${base}/v1/agents/${agent.id}/execute`,
+      `${base}/v1/agents/${agentId}/execute`,
       {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          ...runKeys[Math.floor(i / RUNS_PER_KEY)],
+          ...keys[Math.floor(i / RUNS_PER_KEY)],
         },
         body: JSON.stringify({ message: MESSAGE, stream: true }),
       },
@@ -207,6 +222,7 @@ try {
         },
       },
     );
+  const meridian = (i: number) => run(agent.id, runKeys, i);
 
   // The request Meridian's run sends, per the brief; checked below against what it really sent.
   let baselineBody: Record<string, unknown> = {
@@ -259,6 +275,7 @@ try {
   const sides: Record<string, (i: number) => Promise<Sample>> = {
     direct: () => direct(),
     meridian: (i) => meridian(i + 1),
+    "with budgets": (i) => run(budgetedAgent.id, budgetedKeys, i),
   };
   const parts: Record<string, (i: number) => Promise<Sample>> = {
     "part: no-op": async () => ({ total: await timed(`${base}/health`) }),
@@ -291,7 +308,8 @@ try {
   }
   // Interleaved so both sides see the same machine noise; the two sides swap order each round.
   for (let i = 0; i < ITERATIONS; i++) {
-    const order = i % 2 === 0 ? ["direct", "meridian"] : ["meridian", "direct"];
+    const order =
+      i % 2 === 0 ? ["direct", "meridian", "with budgets"] : ["with budgets", "meridian", "direct"];
     for (const name of [...order, ...Object.keys(parts)]) {
       samples[name]?.push(await (variants[name] as (i: number) => Promise<Sample>)(WARMUP + i));
     }
@@ -315,7 +333,7 @@ try {
   console.log("");
   console.log("(headers: response headers in; TTFT: first text event; total: `done` / end of stream)");
   console.log("side         mark          p50 ms   p99 ms");
-  for (const side of ["direct", "meridian"]) {
+  for (const side of ["direct", "meridian", "with budgets"]) {
     for (const [label, of] of marks) {
       const s = stat(side, of);
       console.log(`${side.padEnd(12)} ${label.padEnd(12)} ${pad(ms(s.p50), 7)} ${pad(ms(s.p99), 8)}`);
@@ -335,6 +353,18 @@ try {
     verdicts.push(`${label} ${added <= TARGET_ADDED_MS ? "met" : "MISSED"} (${signed(added)} ms at p50)`);
   }
   console.log(`target (at most ${TARGET_ADDED_MS} ms added at p50): ${verdicts.join("; ")}`);
+  console.log("");
+  // What a tenant's budgets add to a run: the up-front check rides on the agent query; each
+  // model call's hold is a short transaction before the call; the settle joins the
+  // transaction that stores the call's usage.
+  console.log("added by budgets   p50 ms   p99 ms   (with budgets - meridian)");
+  for (const key of ["ttft", "total"] as const) {
+    const m = stat("meridian", key);
+    const b = stat("with budgets", key);
+    console.log(
+      `${(key === "ttft" ? "TTFT" : "total").padEnd(17)} ${pad(signed(b.p50 - m.p50), 7)} ${pad(signed(b.p99 - m.p99), 8)}`,
+    );
+  }
   console.log("");
   console.log("(part: rows time one piece alone, through wrangler dev like the runs)");
   console.log("part                    p50 ms   p99 ms   TTFT p50   TTFT p99");

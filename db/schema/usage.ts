@@ -57,3 +57,34 @@ export const usageEvents = pgTable(
     ...tenantPolicies(),
   ],
 );
+
+/**
+ * Usage summed per hour and per every grouping `GET /v1/usage` offers (meter, model, agent,
+ * user, key), maintained in the transaction that records the events, by what the insert
+ * actually added. Reports read these instead of the raw events, so they stay fast however many
+ * events a tenant has; the raw events are kept for audit and export until
+ * `USAGE_EVENTS_RETENTION_DAYS` (see `meridian_purge_usage_events`).
+ */
+export const usageRollups = pgTable(
+  "usage_rollups",
+  {
+    ...tenantId,
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+    meter: text("meter", { enum: USAGE_METERS }).notNull(),
+    model: text("model"),
+    agentId: uuid("agent_id"),
+    userId: uuid("user_id"),
+    apiKeyId: uuid("api_key_id"),
+    quantity: bigint("quantity", { mode: "number" }).notNull(),
+    costMicroUsd: bigint("cost_micro_usd", { mode: "number" }).notNull(),
+    events: bigint("events", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    // NULLS NOT DISTINCT: an event without a model or agent rolls up into one row, not one per event.
+    unique("usage_rollups_key")
+      .on(t.tenantId, t.hour, t.meter, t.model, t.agentId, t.userId, t.apiKeyId)
+      .nullsNotDistinct(),
+    oneOf("usage_rollups_meter_check", t.meter, USAGE_METERS),
+    ...tenantPolicies(),
+  ],
+);

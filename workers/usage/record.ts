@@ -1,6 +1,7 @@
 import { type UsageMeter, usageEvents } from "../../db/schema/usage";
 import type { TenantDb } from "../../db/tenant";
 import { addSpend, type SpendChange } from "../quotas/budget";
+import { addToRollups } from "./rollups";
 
 /** One event as the metered code describes it; the tenant comes from the transaction. */
 export type UsageEvent = Omit<typeof usageEvents.$inferInsert, "id" | "tenantId" | "createdAt" | "meter"> & {
@@ -10,8 +11,9 @@ export type UsageEvent = Omit<typeof usageEvents.$inferInsert, "id" | "tenantId"
 /**
  * Writes usage events in the caller's transaction, so they commit with the work they bill.
  * A key already recorded (a retried or redelivered work item) is skipped, never counted twice;
- * what was added also goes into the month's spend (budget_periods), which budgets are checked
- * against, so the spend and the events agree. Returns how the spend moved (see
+ * what was added also goes into its hourly rollups (usage_rollups, which reports read) and the
+ * month's spend (budget_periods, which budgets are checked against), so both agree with the
+ * events. Returns how the spend moved (see
  * `announceBudgetCrossings`).
  */
 export async function recordUsageEvents(db: TenantDb, events: readonly UsageEvent[]): Promise<SpendChange[]> {
@@ -25,7 +27,12 @@ export async function recordUsageEvents(db: TenantDb, events: readonly UsageEven
       meter: usageEvents.meter,
       quantity: usageEvents.quantity,
       costMicroUsd: usageEvents.costMicroUsd,
+      model: usageEvents.model,
+      agentId: usageEvents.agentId,
+      userId: usageEvents.userId,
+      apiKeyId: usageEvents.apiKeyId,
     });
+  await addToRollups(db, added);
   return addSpend(
     db,
     added.map((row) => ({

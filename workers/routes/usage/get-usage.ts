@@ -1,23 +1,56 @@
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
-import { type UsageMeter, usageEvents } from "../../../db/schema/usage";
+import { type UsageMeter, usageEvents, usageRollups } from "../../../db/schema/usage";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { problemResponses } from "../../lib/problem-responses";
 import { type UsageGrouping, type UsageReport, usageQuery, usageRange, usageReportSchema } from "./schemas";
 
-/** The SQL each grouping selects and groups by, named as the response field. */
-const groupColumns: Record<Exclude<UsageGrouping, "meter">, { field: string; expr: SQL }> = {
-  day: { field: "day", expr: sql`to_char(${usageEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD')` },
-  hour: {
-    field: "hour",
-    expr: sql`to_char(date_trunc('hour', ${usageEvents.occurredAt} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
+/** Where a report reads from: the hourly rollups, or the raw events for ranges within an hour. */
+const sources = {
+  rollups: {
+    table: usageRollups,
+    at: usageRollups.hour,
+    tenantId: usageRollups.tenantId,
+    meter: usageRollups.meter,
+    quantity: usageRollups.quantity,
+    cost: usageRollups.costMicroUsd,
+    model: usageRollups.model,
+    agentId: usageRollups.agentId,
+    userId: usageRollups.userId,
+    apiKeyId: usageRollups.apiKeyId,
   },
-  model: { field: "model", expr: sql`${usageEvents.model}` },
-  agent: { field: "agentId", expr: sql`${usageEvents.agentId}` },
-  user: { field: "userId", expr: sql`${usageEvents.userId}` },
-  key: { field: "apiKeyId", expr: sql`${usageEvents.apiKeyId}` },
+  events: {
+    table: usageEvents,
+    at: usageEvents.occurredAt,
+    tenantId: usageEvents.tenantId,
+    meter: usageEvents.meter,
+    quantity: usageEvents.quantity,
+    cost: usageEvents.costMicroUsd,
+    model: usageEvents.model,
+    agentId: usageEvents.agentId,
+    userId: usageEvents.userId,
+    apiKeyId: usageEvents.apiKeyId,
+  },
 };
+type Source = (typeof sources)[keyof typeof sources];
+
+/** The SQL each grouping selects and groups by, named as the response field. */
+function groupColumns(src: Source): Record<Exclude<UsageGrouping, "meter">, { field: string; expr: SQL }> {
+  return {
+    day: { field: "day", expr: sql`to_char(${src.at} at time zone 'UTC', 'YYYY-MM-DD')` },
+    hour: {
+      field: "hour",
+      expr: sql`to_char(date_trunc('hour', ${src.at} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
+    },
+    model: { field: "model", expr: sql`${src.model}` },
+    agent: { field: "agentId", expr: sql`${src.agentId}` },
+    user: { field: "userId", expr: sql`${src.userId}` },
+    key: { field: "apiKeyId", expr: sql`${src.apiKeyId}` },
+  };
+}
+
+const onTheHour = (at: Date) => at.getTime() % 3_600_000 === 0;
 
 const route = createRoute({
   operationId: "getUsage",
@@ -42,24 +75,23 @@ export function registerGetUsage(app: App) {
     const q = c.req.valid("query");
     const db = c.get("db");
     const { from, to } = usageRange(q);
+    // Whole hours (the default month is) read the rollups; a range cutting into an hour, the events.
+    const src: Source = onTheHour(from) && onTheHour(to) ? sources.rollups : sources.events;
     const groupings = [...new Set((q.groupBy ?? "").split(",").filter(Boolean))] as UsageGrouping[];
-    const selected = groupings.flatMap((g) => (g === "meter" ? [] : [groupColumns[g]]));
+    const byGrouping = groupColumns(src);
+    const selected = groupings.flatMap((g) => (g === "meter" ? [] : [byGrouping[g]]));
 
     // Grouped by position: the meter first, then the groupings in the order asked.
-    const columns = [sql`${usageEvents.meter}`, ...selected.map((s) => s.expr)];
+    const columns = [sql`${src.meter}`, ...selected.map((s) => s.expr)];
     const rows = await db.execute<Record<string, string | null>>(sql`
       select ${sql.join(
         columns.map((expr, i) => sql`${expr} as ${sql.identifier(`g${i}`)}`),
         sql`, `,
       )},
-        sum(${usageEvents.quantity})::text as quantity,
-        sum(${usageEvents.costMicroUsd})::text as cost
-      from ${usageEvents}
-      where ${and(
-        eq(usageEvents.tenantId, db.tenantId),
-        gte(usageEvents.occurredAt, from),
-        lt(usageEvents.occurredAt, to),
-      )}
+        sum(${src.quantity})::text as quantity,
+        sum(${src.cost})::text as cost
+      from ${src.table}
+      where ${and(eq(src.tenantId, db.tenantId), gte(src.at, from), lt(src.at, to))}
       group by ${sql.join(
         columns.map((_, i) => sql.raw(String(i + 1))),
         sql`, `,
