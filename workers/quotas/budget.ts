@@ -45,15 +45,21 @@ export const NOTHING_SPENT = { spentTokens: 0, spentMicroUsd: 0, reservedTokens:
 /** The quota each budget is set by, as problems and metrics name it. */
 const BUDGET_QUOTA = { tokens: "monthlyTokenBudget", microUsd: "monthlyCostBudgetMicroUsd" } as const;
 
-/** The 402 for a budget with nothing left (before a run) or too little for a model call (during one). */
-export function budgetExhausted(which: keyof Budget, during: "run" | "call" = "run"): ApiError {
-  const what = which === "tokens" ? "monthly token budget" : "monthly cost budget";
+/**
+ * The 402 for a budget with nothing left (before a run) or too little for a model call (during
+ * one; `which` is null when the hold did not fit without saying which budget refused it).
+ */
+export function budgetExhausted(which: keyof Budget | null, during: "run" | "call" = "run"): ApiError {
+  const what =
+    which === null
+      ? "monthly budget"
+      : `${which === "tokens" ? "monthly token budget" : "monthly cost budget"} (${BUDGET_QUOTA[which]})`;
   return new ApiError("PAYMENT_REQUIRED", {
     detail:
       during === "run"
-        ? `The tenant's ${what} (${BUDGET_QUOTA[which]}) is used up for this month.`
-        : `The tenant's ${what} (${BUDGET_QUOTA[which]}) has too little left for another model call this month.`,
-    limit: BUDGET_QUOTA[which],
+        ? `The tenant's ${what} is used up for this month.`
+        : `The tenant's ${what} has too little left for another model call this month.`,
+    ...(which ? { limit: BUDGET_QUOTA[which] } : {}),
   });
 }
 

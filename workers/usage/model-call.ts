@@ -18,11 +18,35 @@ export function principalColumns(actor: RunActor): Pick<UsageEvent, "userId" | "
 }
 
 /**
- * The events of one model call of a run: one per kind of token it used, keyed by the run and
- * the call's number, which a replay of the run reproduces. Each meter's cost is its tokens at
- * the meter's price; rounding is settled on the first event so the events add up to exactly
- * the call's `cost` (what the run's totals and the message carry).
+ * The events of one model call: one per kind of token it used, keyed `<work>:<meter>` so a
+ * replay of the work reproduces them. Each meter's cost is its tokens at the meter's price;
+ * rounding is settled on the first event so the events add up to exactly the call's `cost`
+ * (what the run's totals, its message or the query's answer carry).
  */
+function tokenEvents(
+  work: string,
+  columns: Omit<UsageEvent, "eventKey" | "meter" | "quantity" | "unit" | "costMicroUsd">,
+  call: { price: Price | null; usage: TokenUsage; cost: number },
+): UsageEvent[] {
+  const events: UsageEvent[] = TOKEN_METERS.filter(([, field]) => call.usage[field] > 0).map(
+    ([meter, field, rate]) => ({
+      ...columns,
+      eventKey: `${work}:${meter}`,
+      meter,
+      quantity: call.usage[field],
+      unit: "tokens",
+      costMicroUsd: call.price ? Math.round(call.usage[field] * call.price[rate]) : 0,
+    }),
+  );
+  const first = events[0];
+  if (first) {
+    const rest = events.reduce((sum, e) => sum + (e.costMicroUsd ?? 0), 0) - (first.costMicroUsd ?? 0);
+    first.costMicroUsd = Math.max(0, call.cost - rest);
+  }
+  return events;
+}
+
+/** A run's model call, keyed by the run and the call's number. */
 export function modelCallEvents(call: {
   runId: string;
   call: number;
@@ -33,24 +57,36 @@ export function modelCallEvents(call: {
   usage: TokenUsage;
   cost: number;
 }): UsageEvent[] {
-  const events: UsageEvent[] = TOKEN_METERS.filter(([, field]) => call.usage[field] > 0).map(
-    ([meter, field, rate]) => ({
-      eventKey: `model_call:${call.runId}:${call.call}:${meter}`,
-      meter,
-      quantity: call.usage[field],
-      unit: "tokens",
-      costMicroUsd: call.price ? Math.round(call.usage[field] * call.price[rate]) : 0,
+  return tokenEvents(
+    `model_call:${call.runId}:${call.call}`,
+    {
       model: call.model,
       agentId: call.agentId,
       resourceType: "agent_run",
       resourceId: call.runId,
       ...principalColumns(call.actor),
-    }),
+    },
+    call,
   );
-  const first = events[0];
-  if (first) {
-    const rest = events.reduce((sum, e) => sum + (e.costMicroUsd ?? 0), 0) - (first.costMicroUsd ?? 0);
-    first.costMicroUsd = Math.max(0, call.cost - rest);
-  }
-  return events;
+}
+
+/** The model call behind a `POST /v1/rag/query` answer, keyed by the recorded query. */
+export function ragAnswerEvents(call: {
+  queryId: string;
+  model: string;
+  actor: RunActor;
+  price: Price | null;
+  usage: TokenUsage;
+  cost: number;
+}): UsageEvent[] {
+  return tokenEvents(
+    `rag_answer:${call.queryId}`,
+    {
+      model: call.model,
+      resourceType: "rag_query",
+      resourceId: call.queryId,
+      ...principalColumns(call.actor),
+    },
+    call,
+  );
 }

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Message } from "../../../db/types";
 import { costMicroUsd, type TokenUsage } from "../../lib/models";
-import { modelCallHold } from "../../quotas/budget";
+import { budgetExhausted, modelCallHold } from "../../quotas/budget";
 import { agentToolCallEvents } from "../../usage/agent-tool-call";
 import { modelCallEvents } from "../../usage/model-call";
 import type { UsageEvent } from "../../usage/record";
@@ -146,10 +146,8 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
         deadline,
       });
       if (!(await store.holdBudget(spec.budget, hold))) {
-        failure = {
-          code: "PAYMENT_REQUIRED",
-          detail: "The tenant's monthly budget has too little left for another model call.",
-        };
+        const refused = budgetExhausted(null, "call");
+        failure = { code: refused.code, detail: refused.message };
         stopReason = "budget_exhausted";
         break;
       }

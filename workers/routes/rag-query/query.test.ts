@@ -1,9 +1,11 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { ragQueries, ragSources } from "../../../db/schema/rag";
+import { usageEvents } from "../../../db/schema/usage";
 import { api, type ProblemBody } from "../../../test/harness/api";
-import { createTenant } from "../../../test/harness/fixtures";
+import { createTenant, PLATFORM_ADMIN_TOKEN } from "../../../test/harness/fixtures";
 import { modelRequests, scriptModel } from "../../../test/harness/model";
+import type { QuotaReport } from "../../quotas/report";
 import { withTenantDb } from "../conversations/test-fixtures";
 import { createCollection, type DocumentResponse, settled, uploadText } from "../rag-documents/test-fixtures";
 import type { RagQueryResponse } from "./schemas";
@@ -185,5 +187,45 @@ describe("POST /v1/rag/query", () => {
     });
     expect(failed.status).toBe(502);
     expect(failed.body.code).toBe("BAD_GATEWAY");
+  });
+
+  it("meters the answer's tokens once under its query, and holds them against the tenant's budget first", async () => {
+    const { tenant, collection } = await knowledgeBase();
+    const ask = async () =>
+      api.post<RagQueryResponse | ProblemBody>("/v1/rag/query", {
+        token: tenant.token,
+        headers: { "x-model-scenario": await scriptModel([citedAnswer()]) },
+        body: { query: "How long do refunds take?", collectionIds: [collection.id], topK: 2, maxTokens: 300 },
+      });
+    const first = await ask();
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const answer = first.body as RagQueryResponse;
+    const events = await withTenantDb(tenant.tenant.id, (db) =>
+      db.select().from(usageEvents).where(eq(usageEvents.resourceId, answer.queryId)),
+    );
+    expect(events.map((e) => [e.eventKey, e.quantity]).sort()).toEqual(
+      [
+        [`rag_answer:${answer.queryId}:model_input_tokens`, answer.usage.inputTokens],
+        [`rag_answer:${answer.queryId}:model_output_tokens`, answer.usage.outputTokens],
+      ].sort(),
+    );
+    // claude-sonnet-4-6: 3 and 15 micro-USD a token.
+    expect(events.reduce((sum, e) => sum + e.costMicroUsd, 0)).toBe(
+      answer.usage.inputTokens * 3 + answer.usage.outputTokens * 15,
+    );
+    const quotas = async () => (await api.get<QuotaReport>("/v1/quotas", { token: tenant.token })).body;
+    const spent = (await quotas()).used.tokens;
+    expect(spent).toBe(answer.usage.inputTokens + answer.usage.outputTokens);
+
+    // Room left for less than the answer's hold (its 300 output tokens alone): refused before the model is asked.
+    const put = await api.put(`/v1/tenants/${tenant.tenant.id}/quotas`, {
+      token: PLATFORM_ADMIN_TOKEN,
+      body: { monthlyTokenBudget: spent + 200 },
+    });
+    expect(put.status).toBe(200);
+    const refused = await ask();
+    expect(refused.status).toBe(402);
+    expect(refused.body).toMatchObject({ code: "PAYMENT_REQUIRED" });
+    expect((await quotas()).used).toMatchObject({ tokens: spent, heldTokens: 0 });
   });
 });

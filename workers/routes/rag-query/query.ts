@@ -10,15 +10,18 @@ import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
 import { cacheDeps } from "../../cache/request";
 import { ApiError } from "../../lib/errors";
+import { quotasOf } from "../../lib/limits";
 import { allowedModels } from "../../lib/models";
 import { problemResponses } from "../../lib/problem-responses";
 import { tenantTransaction } from "../../middleware/tenant-db";
+import { type Budget, budgetExhausted, budgetOf, exhaustedBudget, periodState } from "../../quotas/budget";
 import { type AnswerEvent, type AnswerResult, generateAnswer } from "../../rag/answer/generate-answer";
 import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
 import type { SearchHit } from "../../rag/search/search";
 import { retrieve } from "../rag-search/retrieve";
 import { toHitResponse } from "../rag-search/schemas";
+import { type AnswerBilling, answerBilling, holdForAnswer, releaseAnswerHold, settleAnswer } from "./billing";
 import {
   type RagQueryRequest,
   type RagQueryResponse,
@@ -52,7 +55,7 @@ const route = createRoute({
         "text/event-stream": { schema: { type: "string" } },
       },
     },
-    ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429, 500, 502, 503),
+    ...problemResponses(400, 401, 402, 403, 404, 413, 415, 422, 429, 500, 502, 503),
   },
 });
 
@@ -63,24 +66,30 @@ export function registerRagQuery(app: App) {
     const started = Date.now();
     const model = input.model ?? DEFAULT_MODEL;
     // Retrieval in a short read-only transaction of its own: none stays open while the model writes.
-    const hits = await tenantTransaction(
+    const { hits, budget } = await tenantTransaction(
       c,
       async (db) => {
-        await checkModel(db, model);
-        return (await retrieve(embeddingSettings(c.get("config"), c.env), db, input, cacheDeps(c))).hits;
+        const budget = await checkModelAndBudget(db, model);
+        const { hits } = await retrieve(embeddingSettings(c.get("config"), c.env), db, input, cacheDeps(c));
+        return { hits, budget };
       },
       { readOnly: true },
     );
+    const billing = answerBilling(c, model, budget);
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+    if (hits.length > 0)
+      await holdForAnswer(c, billing, { question: input.query, hits, maxTokens: input.maxTokens, deadline });
 
     if (!input.stream) {
       let answer: AnswerResult | null;
       try {
-        answer = await answerFrom(c, input, model, hits);
+        answer = await answerFrom(c, input, model, hits, deadline);
       } catch (error) {
+        await releaseAnswerHold(c, billing);
         const failure = providerFailure(error);
         throw new ApiError(failure.code, { detail: failure.detail, cause: error });
       }
-      return c.json(await finish(c, input, model, hits, answer, started), 200);
+      return c.json(await finish(c, input, billing, hits, answer, started), 200);
     }
 
     return streamSSE(c, async (stream) => {
@@ -97,10 +106,11 @@ export function registerRagQuery(app: App) {
         );
       };
       try {
-        const answer = await answerFrom(c, input, model, hits, onEvent);
+        const answer = await answerFrom(c, input, model, hits, deadline, onEvent);
         await flushing;
-        await send("done", await finish(c, input, model, hits, answer, started));
+        await send("done", await finish(c, input, billing, hits, answer, started));
       } catch (error) {
+        await releaseAnswerHold(c, billing);
         await flushing.catch(() => undefined);
         const failure = providerFailure(error);
         await send("error", { code: failure.code, detail: failure.detail });
@@ -109,10 +119,14 @@ export function registerRagQuery(app: App) {
   });
 }
 
-/** The tenant may use `model`. @throws ApiError UNPROCESSABLE */
-async function checkModel(db: TenantDb, model: string): Promise<void> {
+/**
+ * The tenant may use `model`, and has budget left; returns its budgets.
+ *
+ * @throws ApiError UNPROCESSABLE (model), PAYMENT_REQUIRED (a budget used up)
+ */
+async function checkModelAndBudget(db: TenantDb, model: string): Promise<Budget | null> {
   const [tenant] = await db
-    .select({ settings: tenants.settings })
+    .select({ settings: tenants.settings, limits: tenants.limits })
     .from(tenants)
     .where(eq(tenants.id, db.tenantId));
   const models = allowedModels(tenant?.settings.allowedModels);
@@ -122,6 +136,10 @@ async function checkModel(db: TenantDb, model: string): Promise<void> {
       errors: [{ path: "model", message: `allowed: ${models.join(", ")}` }],
     });
   }
+  const budget = budgetOf(quotasOf(tenant?.limits));
+  const exhausted = budget ? exhaustedBudget(budget, await periodState(db)) : null;
+  if (exhausted) throw budgetExhausted(exhausted);
+  return budget;
 }
 
 /** The model's cited answer, or null when nothing was retrieved (no model call: nothing to cite). */
@@ -130,6 +148,7 @@ async function answerFrom(
   input: RagQueryRequest,
   model: string,
   hits: SearchHit[],
+  deadline: number,
   onEvent?: (event: AnswerEvent) => void,
 ): Promise<AnswerResult | null> {
   if (hits.length === 0) return null;
@@ -140,7 +159,7 @@ async function answerFrom(
       maxTokens: input.maxTokens,
       question: input.query,
       hits,
-      deadline: Date.now() + ANSWER_TIMEOUT_MS,
+      deadline,
       headers: providerTestHeaders(c.req.header(SCENARIO_HEADER), c.get("config")),
     },
     onEvent,
@@ -151,15 +170,16 @@ async function answerFrom(
 async function finish(
   c: Context,
   input: RagQueryRequest,
-  model: string,
+  billing: AnswerBilling,
   hits: SearchHit[],
   answer: AnswerResult | null,
   started: number,
 ): Promise<RagQueryResponse> {
   const tookMs = Date.now() - started;
   const cited = new Set(answer?.citations.map((citation) => citation.chunkId));
-  const queryId = await tenantTransaction(c, (db) =>
-    recordRagQuery(db, {
+  const { model } = billing;
+  const queryId = await tenantTransaction(c, async (db) => {
+    const id = await recordRagQuery(db, {
       kind: "answer",
       query: input.query,
       collectionIds: input.collectionIds,
@@ -176,8 +196,10 @@ async function finish(
       answer: answer
         ? { text: answer.text, model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens }
         : { text: NOTHING_FOUND, model: null, inputTokens: 0, outputTokens: 0 },
-    }),
-  );
+    });
+    if (answer) await settleAnswer(c, db, billing, id, answer);
+    return id;
+  });
   return {
     queryId,
     answer: answer?.text ?? NOTHING_FOUND,
