@@ -46,17 +46,19 @@ function tokenEvents(
   return events;
 }
 
-/** A run's model call, keyed by the run and the call's number. */
-export function modelCallEvents(call: {
-  runId: string;
-  call: number;
-  agentId: string;
+/** One model call as it is billed: who made it, with which model, what it used and cost. */
+interface BilledCall {
   model: string;
   actor: RunActor;
   price: Price | null;
   usage: TokenUsage;
   cost: number;
-}): UsageEvent[] {
+}
+
+/** A run's model call, keyed by the run and the call's number. */
+export function modelCallEvents(
+  call: BilledCall & { runId: string; call: number; agentId: string },
+): UsageEvent[] {
   return tokenEvents(
     `model_call:${call.runId}:${call.call}`,
     {
@@ -71,14 +73,7 @@ export function modelCallEvents(call: {
 }
 
 /** The model call behind a `POST /v1/rag/query` answer, keyed by the recorded query. */
-export function ragAnswerEvents(call: {
-  queryId: string;
-  model: string;
-  actor: RunActor;
-  price: Price | null;
-  usage: TokenUsage;
-  cost: number;
-}): UsageEvent[] {
+export function ragAnswerEvents(call: BilledCall & { queryId: string }): UsageEvent[] {
   return tokenEvents(
     `rag_answer:${call.queryId}`,
     {
