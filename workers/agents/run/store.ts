@@ -33,7 +33,7 @@ export class RunStore {
   constructor(
     private readonly client: Promise<Client>,
     private readonly spec: Pick<RunSpec, "tenantId" | "runId" | "conversationId" | "nextSequence">,
-    /** Where the budget thresholds this run's usage crosses are announced; none, none are. */
+    /** Where the budget thresholds this run's usage crosses are announced (without one, nowhere). */
     private readonly notifier?: BudgetNotifier,
   ) {
     this.sequence = spec.nextSequence;
