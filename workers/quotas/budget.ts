@@ -63,13 +63,18 @@ export function budgetExhausted(which: keyof Budget | null, during: "run" | "cal
   });
 }
 
-/** Which budget, if any, has nothing left once what is spent and held is counted. */
-export function exhaustedBudget(budget: Budget | null, state: PeriodState): keyof Budget | null {
-  if (budget?.tokens != null && state.spentTokens + state.reservedTokens >= budget.tokens) return "tokens";
-  if (budget?.microUsd != null && state.spentMicroUsd + state.reservedMicroUsd >= budget.microUsd) {
-    return "microUsd";
+/**
+ * Refuses new work when a budget has nothing left once what is spent and held is counted.
+ *
+ * @throws ApiError PAYMENT_REQUIRED naming the budget in `limit`
+ */
+export function refuseIfExhausted(budget: Budget | null, state: PeriodState): void {
+  if (budget?.tokens != null && state.spentTokens + state.reservedTokens >= budget.tokens) {
+    throw budgetExhausted("tokens");
   }
-  return null;
+  if (budget?.microUsd != null && state.spentMicroUsd + state.reservedMicroUsd >= budget.microUsd) {
+    throw budgetExhausted("microUsd");
+  }
 }
 
 /** The largest share of a budget that is spent or held, in percent (0 without budgets). */

@@ -17,12 +17,11 @@ import { allowedModels, modelSpec, priceTable } from "../../lib/models";
 import { currentTraceparent } from "../../observability/tracing/spans";
 import {
   type Budget,
-  budgetExhausted,
   budgetOf,
-  exhaustedBudget,
   NOTHING_SPENT,
   periodOf,
   quotaWarning,
+  refuseIfExhausted,
 } from "../../quotas/budget";
 import { loadConversation } from "../../routes/conversations/load";
 import type { RunActor, RunSpec, RunTool } from "./spec";
@@ -318,8 +317,7 @@ async function loadAgentAndLimits(
   const quotas = quotasOf(row.limits);
   const budget = budgetOf(quotas);
   const spend = row.spend ?? { period, ...NOTHING_SPENT };
-  const exhausted = exhaustedBudget(budget, spend);
-  if (exhausted) throw budgetExhausted(exhausted);
+  refuseIfExhausted(budget, spend);
   return {
     agent: row.agent,
     definition,

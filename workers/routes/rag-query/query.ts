@@ -14,7 +14,7 @@ import { quotasOf } from "../../lib/limits";
 import { allowedModels } from "../../lib/models";
 import { problemResponses } from "../../lib/problem-responses";
 import { tenantTransaction } from "../../middleware/tenant-db";
-import { type Budget, budgetExhausted, budgetOf, exhaustedBudget, periodState } from "../../quotas/budget";
+import { type Budget, budgetOf, periodState, refuseIfExhausted } from "../../quotas/budget";
 import { type AnswerEvent, type AnswerResult, generateAnswer } from "../../rag/answer/generate-answer";
 import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
@@ -137,8 +137,7 @@ async function checkModelAndBudget(db: TenantDb, model: string): Promise<Budget 
     });
   }
   const budget = budgetOf(quotasOf(tenant?.limits));
-  const exhausted = budget ? exhaustedBudget(budget, await periodState(db)) : null;
-  if (exhausted) throw budgetExhausted(exhausted);
+  if (budget) refuseIfExhausted(budget, await periodState(db));
   return budget;
 }
 
