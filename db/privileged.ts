@@ -73,6 +73,33 @@ export async function purgeSoftDeleted(
   return rows.map((row) => ({ table: String(row.table_name), purged: Number(row.purged) }));
 }
 
+/**
+ * Deletes a soft-deleted tenant's rows and anonymises what retention keeps (audit rows, usage
+ * events and rollups); rows affected per step. A live tenant raises; a gone one returns zeros.
+ */
+export async function eraseTenantRows(
+  client: Client,
+  tenantId: string,
+): Promise<{ table: string; affected: number }[]> {
+  const { rows } = await client.query("select table_name, affected from meridian_erase_tenant($1)", [
+    tenantId,
+  ]);
+  return rows.map((row) => ({ table: String(row.table_name), affected: Number(row.affected) }));
+}
+
+/** Tenants soft-deleted more than `olderThanDays` ago, oldest first, at most `limit` (ids only). */
+export async function tenantsDueForErasure(
+  client: Client,
+  olderThanDays: number,
+  limit: number,
+): Promise<string[]> {
+  const { rows } = await client.query(
+    "select tenant_id from meridian_tenants_due_for_erasure(make_interval(days => $1), $2)",
+    [olderThanDays, limit],
+  );
+  return rows.map((row) => String(row.tenant_id));
+}
+
 /** Deletes raw usage events older than `olderThanDays` (their rollups stay); how many. */
 export async function purgeUsageEvents(client: Client, olderThanDays: number): Promise<number> {
   const { rows } = await client.query(

@@ -1,6 +1,7 @@
 export * from "./agents";
 export * from "./budgets";
 export * from "./columns";
+export * from "./exports";
 export * from "./mcp";
 export * from "./rag";
 export * from "./tenants";

@@ -1,7 +1,13 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, oneOf, tenantKey, tenantPolicies } from "./columns";
-import { tenantId } from "./tenants";
+
+/**
+ * Billing records outlive their tenant, like audit rows: no foreign key cascades them away when a
+ * tenant is erased; `meridian_erase_tenant` strips who caused each quantity (user, API key)
+ * and keeps what was used, when and at what cost (see docs/data-model.md).
+ */
+const billedTenantId = { tenantId: uuid("tenant_id").notNull() };
 
 /** What a usage event counts; each meter has one unit, so quantities are only summed per meter. */
 export const USAGE_METERS = [
@@ -27,7 +33,7 @@ export const usageEvents = pgTable(
   "usage_events",
   {
     ...id,
-    ...tenantId,
+    ...billedTenantId,
     /** `<work item>:<meter>`, e.g. `model_call:<run id>:3:model_input_tokens`. */
     eventKey: text("event_key").notNull(),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
@@ -68,7 +74,7 @@ export const usageEvents = pgTable(
 export const usageRollups = pgTable(
   "usage_rollups",
   {
-    ...tenantId,
+    ...billedTenantId,
     hour: timestamp("hour", { withTimezone: true }).notNull(),
     meter: text("meter", { enum: USAGE_METERS }).notNull(),
     model: text("model"),

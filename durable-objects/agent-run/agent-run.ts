@@ -135,6 +135,19 @@ export class AgentRun extends DurableObject<Env> {
     return this.journal.stream(Number.isFinite(after) && after > 0 ? after : 0, listener, heartbeatMs);
   }
 
+  /**
+   * Forgets the run for good (its tenant is being erased): a run in progress is stopped first,
+   * then the journal, the outcome and the alarm go. Calling it again finds nothing to do.
+   */
+  async erase(): Promise<void> {
+    if (this.driver) {
+      this.stop("tenant_erased");
+      await this.driver.catch(() => undefined);
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   /** A client following the run through the Worker went away. */
   async detach(listenerId: string): Promise<void> {
     this.journal.detachListener(listenerId);

@@ -142,6 +142,17 @@ export class WorkflowExecution extends DurableObject<Env> {
     if (spec) await this.recordsOf(spec).flush();
   }
 
+  /**
+   * Forgets the execution for good (its tenant is being erased): a pass in progress is aborted
+   * and awaited, then the spec, the step states, the journal and the alarm go.
+   */
+  async erase(): Promise<void> {
+    this.abort.abort(new Error("tenant erased"));
+    await this.driving;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   /** The execution's events as server-sent events, after `Last-Event-ID` when the client sends one. */
   override async fetch(request: Request): Promise<Response> {
     const after = Number.parseInt(request.headers.get("last-event-id") ?? "0", 10);

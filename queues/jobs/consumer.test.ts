@@ -5,31 +5,14 @@ import {
   getQueueResult,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { type ConnectionConfig, connect } from "../../db/client";
+import { describe, expect, it } from "vitest";
 import { api } from "../../test/harness/api";
 import { createTenant } from "../../test/harness/fixtures";
+import { ownerQuery } from "../../test/harness/owner-db";
 import worker from "../../workers/index";
 import type { AgentResponse } from "../../workers/routes/agents/schemas";
 import { JOBS_DLQ, retryDelaySeconds } from "./consumer";
 import type { JobMessage } from "./message";
-
-/** The table owner, to backdate rows past retention as time would. */
-const owner: ConnectionConfig = {
-  DATABASE_URL: inject("ownerDatabaseUrl"),
-  NEON_WS_PROXY: (env as unknown as { NEON_WS_PROXY?: string }).NEON_WS_PROXY,
-};
-
-const clients: Awaited<ReturnType<typeof connect>>[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.end()));
-});
-
-async function ownerQuery(sql: string, params: unknown[] = []) {
-  const client = await connect(owner);
-  clients.push(client);
-  return client.query(sql, params);
-}
 
 async function deletedAgent(daysAgo: number): Promise<string> {
   const { token } = await createTenant();

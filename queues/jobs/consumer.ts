@@ -5,6 +5,7 @@ import { reportError } from "../../workers/observability/errors/report";
 import { telemetryFor } from "../../workers/observability/telemetry";
 import { tracingSettings } from "../../workers/observability/tracing/config";
 import { traceJob } from "../../workers/observability/tracing/queue";
+import { writeTenantExport } from "../../workers/tenants/export/write-export";
 import { runAgentTask } from "./agent-task";
 import { handleDeadJobs } from "./dlq";
 import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
@@ -12,6 +13,7 @@ import { jobMessage } from "./message";
 import { runPurge, runReservationSweep } from "./purge";
 import { runRagIngest } from "./rag-ingest";
 import { runRagStaleSweep } from "./rag-stale-sweep";
+import { runTenantErasure } from "./tenant-erasure";
 import { runWebhookDelivery, WebhookRetry } from "./webhook-delivery";
 
 export const JOBS_DLQ = "meridian-jobs-dlq";
@@ -58,7 +60,7 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
         try {
           switch (parsed.data.type) {
             case "purge_soft_deleted":
-              await runPurge(config, parsed.data.olderThanDays, logger);
+              await runPurge(env, config, parsed.data.olderThanDays, logger);
               break;
             case "budget_reservation_sweep":
               await runReservationSweep(config, logger);
@@ -80,6 +82,12 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
               break;
             case "rag_stale_sweep":
               await runRagStaleSweep(env, config, logger);
+              break;
+            case "tenant_erasure":
+              await runTenantErasure(env, config, parsed.data.tenantId, logger);
+              break;
+            case "tenant_export":
+              await writeTenantExport(env, config, parsed.data.tenantId, parsed.data.exportId);
               break;
           }
           message.ack();

@@ -49,6 +49,18 @@ export const jobMessage = z.discriminatedUnion("type", [
     generation: z.number().int().min(1),
   }),
   z.object({
+    /** Remove everything of a deleted tenant (workers/tenants/erasure). */
+    type: z.literal("tenant_erasure"),
+    tenantId: z.string().uuid(),
+    requestedAt: z.string().datetime(),
+  }),
+  z.object({
+    /** Write one requested export of a tenant's data; the tenant_exports row holds its state. */
+    type: z.literal("tenant_export"),
+    tenantId: z.string().uuid(),
+    exportId: z.string().uuid(),
+  }),
+  z.object({
     /** Find documents whose ingestion has stalled; re-queue or fail each. */
     type: z.literal("rag_stale_sweep"),
     requestedAt: z.string().datetime(),

@@ -1,3 +1,5 @@
+import { tenantObjectsPrefix } from "../../tenants/objects";
+
 /**
  * Where a document's original upload lives in the DOCUMENTS bucket. One key per document, so a
  * re-upload of the same document id overwrites rather than piling up, and a tenant's originals
@@ -12,7 +14,7 @@ export function originalKey(tenantId: string, documentId: string): string {
 
 /** The prefix under which every original of one tenant lies. */
 export function tenantPrefix(tenantId: string): string {
-  return `tenants/${tenantId}/documents/`;
+  return `${tenantObjectsPrefix(tenantId)}documents/`;
 }
 
 /** The original is gone from object storage: nothing to parse, and retrying will not bring it back. */

@@ -1,5 +1,7 @@
 import type { App } from "../../app";
+import { registerDeleteTenant } from "./delete-tenant";
 import { registerGetTenant } from "./get-tenant";
+import { registerTenantExports } from "./tenant-exports";
 import { registerTenantQuotas } from "./tenant-quotas";
 import { registerUpdateTenant } from "./update-tenant";
 
@@ -12,4 +14,6 @@ export function registerTenantsRoutes(app: App) {
   registerGetTenant(app);
   registerUpdateTenant(app);
   registerTenantQuotas(app);
+  registerDeleteTenant(app);
+  registerTenantExports(app);
 }
