@@ -36,18 +36,39 @@ export async function findLoginCandidate(
   };
 }
 
+/**
+ * A tenant's raw `requestsPerMinute` settings: its ceiling (`tenants.limits`) and its default
+ * (`settings.defaultLimits`), each null when unset. The caller resolves them with `effectiveLimits`.
+ */
+export interface TenantRateLimitSettings {
+  ceiling: number | null;
+  default: number | null;
+}
+
 export interface ApiKeyRecord {
   keyId: string;
   tenantId: string;
   role: string;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  /** The key's own requests per minute, or null for the tenant's. */
+  requestsPerMinute: number | null;
+  tenantRequestsPerMinute: TenantRateLimitSettings;
 }
 
-/** The API key with this hash, or null. Records the key's last use (at most once a minute). */
+/** A jsonb value as the driver parsed it: a positive number is a limit, anything else is unset. */
+function limitValue(value: unknown): number | null {
+  return typeof value === "number" && value > 0 ? value : null;
+}
+
+/**
+ * The API key with this hash, or null. Records the key's last use (at most once a minute).
+ * Returns the key's and its tenant's rate limits too, so auth needs no second round trip.
+ */
 export async function findApiKey(client: Client, keyHash: string): Promise<ApiKeyRecord | null> {
   const { rows } = await client.query(
-    `select key_id, tenant_id, role, expires_at, revoked_at from meridian_auth_api_key($1)`,
+    `select key_id, tenant_id, role, expires_at, revoked_at, requests_per_minute, tenant_rpm_ceiling, tenant_rpm_default
+       from meridian_auth_api_key($1)`,
     [keyHash],
   );
   const row = rows[0];
@@ -58,7 +79,27 @@ export async function findApiKey(client: Client, keyHash: string): Promise<ApiKe
     role: row.role,
     expiresAt: row.expires_at ? new Date(row.expires_at) : null,
     revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+    requestsPerMinute: limitValue(row.requests_per_minute),
+    tenantRequestsPerMinute: {
+      ceiling: limitValue(row.tenant_rpm_ceiling),
+      default: limitValue(row.tenant_rpm_default),
+    },
   };
+}
+
+/**
+ * A tenant's `requestsPerMinute` settings, for rate-limiting a user session whose tenant this
+ * isolate has not seen lately; both null for an unknown or deleted tenant.
+ */
+export async function findTenantRateLimit(
+  client: Client,
+  tenantId: string,
+): Promise<TenantRateLimitSettings> {
+  const { rows } = await client.query("select rpm_ceiling, rpm_default from meridian_tenant_rate_limit($1)", [
+    tenantId,
+  ]);
+  const row = rows[0];
+  return { ceiling: limitValue(row?.rpm_ceiling), default: limitValue(row?.rpm_default) };
 }
 
 /** Hard-deletes rows soft-deleted more than `olderThanDays` ago; returns counts per table. */

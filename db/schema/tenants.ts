@@ -5,6 +5,7 @@ import {
   foreignKey,
   index,
   inet,
+  integer,
   jsonb,
   pgTable,
   smallint,
@@ -123,12 +124,15 @@ export const apiKeys = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     rotatedFromId: uuid("rotated_from_id"),
+    /** The key's own rate limit; null uses the tenant's `requestsPerMinute` (workers/lib/limits.ts). */
+    requestsPerMinute: integer("requests_per_minute"),
     ...timestamps,
   },
   (t) => [
     tenantKey("api_keys", t),
     unique("api_keys_key_hash_key").on(t.keyHash),
     oneOf("api_keys_role_check", t.role, ROLES),
+    check("api_keys_requests_per_minute_check", sql`${t.requestsPerMinute} > 0`),
     ...tenantPolicies(),
   ],
 );

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { findApiKey } from "../../db/privileged";
+import { findApiKey, findTenantRateLimit, type TenantRateLimitSettings } from "../../db/privileged";
 import type { Context, HonoEnv } from "../app";
 import { hashApiKey, looksLikeApiKey } from "../auth/api-keys";
 import { verifyAccessToken } from "../auth/jwt";
@@ -8,21 +8,80 @@ import { role as roleSchema } from "../auth/roles";
 import { timingSafeEqualText } from "../lib/bytes";
 import { requestConnection } from "../lib/connection";
 import { ApiError } from "../lib/errors";
-import { applyRateLimit, checkRateLimit, deniedVerdict, knownDenied } from "../lib/rate-limit";
+import { effectiveLimits } from "../lib/limits";
+import {
+  applyRateLimit,
+  checkRateLimit,
+  deniedVerdict,
+  knownDenied,
+  rememberBounded,
+  tenantRateLimits,
+} from "../lib/rate-limit";
 
 function unauthenticated(detail: string): ApiError {
   return new ApiError("UNAUTHENTICATED", { detail });
 }
 
-/** Tenant of each API key hash this isolate has resolved (a key never changes tenant). */
-const keyTenants = new Map<string, string>();
+/** Entries per isolate-lifetime map below. */
+const MEMORY = 10_000;
 
-function rememberKeyTenant(hash: string, tenantId: string): void {
-  if (keyTenants.size >= 10_000) {
-    const oldest = keyTenants.keys().next().value;
-    if (oldest !== undefined) keyTenants.delete(oldest);
-  }
-  keyTenants.set(hash, tenantId);
+/** A credential's tenant and the two limits it is counted against. */
+interface CredentialLimits {
+  tenantId: string;
+  credential: number;
+  tenant: number;
+}
+
+/**
+ * What this isolate last learned about each API key hash it resolved. A key never changes
+ * tenant, and every request's key lookup returns the limits afresh, so a change to them
+ * reaches the key's next request here.
+ */
+const keyLimits = new Map<string, CredentialLimits>();
+
+/**
+ * Each tenant's effective requests per minute, for user sessions: their tenant comes from the
+ * token, so nothing else on their path reads the database before the limiter. A change made by
+ * the tenant's admins or the platform admin reaches this isolate within the TTL.
+ */
+const tenantRpm = new Map<string, { rpm: number; expiresAt: number }>();
+const TENANT_RPM_TTL_MS = 60_000;
+
+/** The one limits model resolves the raw settings: ceiling -> tenant default -> platform default. */
+function effectiveRpm(settings: TenantRateLimitSettings): number {
+  return effectiveLimits({
+    ceiling: { requestsPerMinute: settings.ceiling ?? undefined },
+    defaults: { requestsPerMinute: settings.default ?? undefined },
+  }).requestsPerMinute;
+}
+
+function rememberTenantRpm(tenantId: string, rpm: number): void {
+  rememberBounded(tenantRpm, tenantId, { rpm, expiresAt: Date.now() + TENANT_RPM_TTL_MS }, MEMORY);
+}
+
+/** The tenant's requests per minute: from this isolate's memory, else one privileged query. */
+async function tenantRequestsPerMinute(c: Context, tenantId: string): Promise<number> {
+  const cached = tenantRpm.get(tenantId);
+  if (cached && cached.expiresAt > Date.now()) return cached.rpm;
+  const rpm = effectiveRpm(await findTenantRateLimit(await requestConnection(c), tenantId));
+  rememberTenantRpm(tenantId, rpm);
+  return rpm;
+}
+
+/**
+ * Counts the request against the credential's and its tenant's limits in one parallel hop.
+ *
+ * @throws ApiError RATE_LIMITED
+ */
+async function limitCredential(c: Context, credentialId: string, limits: CredentialLimits): Promise<void> {
+  const config = c.get("config");
+  const logger = c.get("logger");
+  const [perCredential, perTenant] = await Promise.all([
+    checkRateLimit(config, logger, "credential", credentialId, limits.credential),
+    checkRateLimit(config, logger, "tenant", limits.tenantId, limits.tenant),
+  ]);
+  applyRateLimit(c, "credential", perCredential);
+  applyRateLimit(c, "tenant", perTenant);
 }
 
 /**
@@ -47,9 +106,48 @@ function overlapConnection(c: Context, credentialId: string): void {
 }
 
 /**
+ * Authenticates an API key. A key this isolate knows is limited before its lookup, in the hop
+ * that overlaps the connection handshake. An unknown key's limits come with its lookup, so it
+ * is limited just after it: the lookup it waits for is the one every request makes anyway.
+ *
+ * @throws ApiError UNAUTHENTICATED, RATE_LIMITED
+ */
+async function authenticateApiKey(c: Context, credential: string): Promise<Principal> {
+  const hash = await hashApiKey(credential);
+  const id = `key:${hash}`;
+  overlapConnection(c, id);
+  refuseIfKnownDenied(c, id);
+  const known = keyLimits.get(hash);
+  if (known) await limitCredential(c, id, known);
+  const record = await findApiKey(await requestConnection(c), hash);
+  const now = Date.now();
+  if (!record || record.revokedAt || (record.expiresAt && record.expiresAt.getTime() <= now)) {
+    // A dead key must not go on charging its former tenant's limit from this isolate.
+    keyLimits.delete(hash);
+    // Counted all the same, so that retrying a dead key is throttled before its lookup too.
+    if (!known) {
+      const config = c.get("config");
+      applyRateLimit(c, "credential", await checkRateLimit(config, c.get("logger"), "credential", id));
+    }
+    throw unauthenticated("The API key is invalid, expired or revoked.");
+  }
+  const rpm = effectiveRpm(record.tenantRequestsPerMinute);
+  rememberTenantRpm(record.tenantId, rpm);
+  const limits = { tenantId: record.tenantId, ...tenantRateLimits(rpm, record.requestsPerMinute) };
+  rememberBounded(keyLimits, hash, limits, MEMORY);
+  if (!known) await limitCredential(c, id, limits);
+  return {
+    kind: "api_key",
+    tenantId: record.tenantId,
+    keyId: record.keyId,
+    role: roleSchema.parse(record.role),
+  };
+}
+
+/**
  * Authenticates `Authorization: Bearer <jwt | api key | platform admin token>`, rate-limits
- * the credential before any query runs, and sets `principal`. Tenant and role come only
- * from the verified credential.
+ * the credential against its tenant's limits (docs/api-conventions.md) and sets `principal`.
+ * Tenant and role come only from the verified credential.
  */
 export function authenticate() {
   return createMiddleware<HonoEnv>(async function authMiddleware(c, next) {
@@ -66,47 +164,16 @@ export function authenticate() {
       applyRateLimit(c, "credential", await checkRateLimit(config, logger, "credential", "platform_admin"));
       principal = { kind: "platform_admin" };
     } else if (looksLikeApiKey(credential)) {
-      const hash = await hashApiKey(credential);
-      const id = `key:${hash}`;
-      overlapConnection(c, id);
-      // A key's tenant never changes, so once seen both limits go out in one parallel hop.
-      refuseIfKnownDenied(c, id);
-      const knownTenant = keyTenants.get(hash);
-      const [perCredential, perTenant] = await Promise.all([
-        checkRateLimit(config, logger, "credential", id),
-        knownTenant ? checkRateLimit(config, logger, "tenant", knownTenant) : undefined,
-      ]);
-      applyRateLimit(c, "credential", perCredential);
-      if (perTenant) applyRateLimit(c, "tenant", perTenant);
-      const record = await findApiKey(await requestConnection(c), hash);
-      const now = Date.now();
-      if (!record || record.revokedAt || (record.expiresAt && record.expiresAt.getTime() <= now)) {
-        // A dead key must not go on charging its former tenant's limit from this isolate.
-        keyTenants.delete(hash);
-        throw unauthenticated("The API key is invalid, expired or revoked.");
-      }
-      if (!knownTenant) {
-        rememberKeyTenant(hash, record.tenantId);
-        applyRateLimit(c, "tenant", await checkRateLimit(config, logger, "tenant", record.tenantId));
-      }
-      principal = {
-        kind: "api_key",
-        tenantId: record.tenantId,
-        keyId: record.keyId,
-        role: roleSchema.parse(record.role),
-      };
+      principal = await authenticateApiKey(c, credential);
     } else {
       const user = await verifyAccessToken(config, credential);
-      refuseIfKnownDenied(c, `user:${user.userId}`);
-      overlapConnection(c, `user:${user.userId}`);
+      const id = `user:${user.userId}`;
+      refuseIfKnownDenied(c, id);
+      overlapConnection(c, id);
       // Tenant known from the token: both limits in one parallel hop. Whether the session is
       // still live is checked in the tenant transaction's opening round trip (tenantDb).
-      const [perCredential, perTenant] = await Promise.all([
-        checkRateLimit(config, logger, "credential", `user:${user.userId}`),
-        checkRateLimit(config, logger, "tenant", user.tenantId),
-      ]);
-      applyRateLimit(c, "credential", perCredential);
-      applyRateLimit(c, "tenant", perTenant);
+      const rpm = await tenantRequestsPerMinute(c, user.tenantId);
+      await limitCredential(c, id, { tenantId: user.tenantId, ...tenantRateLimits(rpm) });
       principal = user;
     }
 

@@ -52,6 +52,7 @@ describe("api keys", () => {
       revokedAt: null,
       lastUsedAt: null,
       rotatedFromId: null,
+      requestsPerMinute: null,
     });
     expect(created.prefix).toMatch(/^mk_[0-9a-f]{8}$/);
     expect(created.key.startsWith(`${created.prefix}_`)).toBe(true);
@@ -75,6 +76,7 @@ describe("api keys", () => {
           "lastUsedAt",
           "name",
           "prefix",
+          "requestsPerMinute",
           "revokedAt",
           "role",
           "rotatedFromId",

@@ -1,11 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { apiKeys } from "../../../db/schema";
+import { eq } from "drizzle-orm";
+import { apiKeys, tenants } from "../../../db/schema";
+import type { TenantDb } from "../../../db/tenant";
 import type { App } from "../../app";
 import { mintApiKey } from "../../auth/api-keys";
 import { authorize } from "../../auth/authorize";
 import { mayGrant, role } from "../../auth/roles";
 import { audit } from "../../lib/audit";
 import { ApiError } from "../../lib/errors";
+import { effectiveLimits, limitsAboveCeiling } from "../../lib/limits";
 import { problemResponses } from "../../lib/problem-responses";
 import { createdApiKeySchema, toApiKeyResponse } from "./schemas";
 
@@ -18,6 +21,11 @@ const body = z
       .datetime()
       .optional()
       .openapi({ description: "When the key stops working; omit for no expiry." }),
+    requestsPerMinute: z.number().int().positive().optional().openapi({
+      description:
+        "The key's own rate limit, at most the tenant's `requestsPerMinute`; omit to use the tenant's.",
+      example: 120,
+    }),
   })
   .strict()
   .openapi("CreateApiKeyRequest");
@@ -38,6 +46,31 @@ const route = createRoute({
   },
 });
 
+/**
+ * A key's own rate limit may not exceed its tenant's effective `requestsPerMinute` (ceiling ->
+ * tenant default -> platform default): a key narrows its tenant's limit, never widens it.
+ *
+ * @throws ApiError UNPROCESSABLE naming `requestsPerMinute`.
+ */
+async function checkKeyRateLimit(db: TenantDb, requestsPerMinute: number): Promise<void> {
+  const [tenant] = await db
+    .select({ settings: tenants.settings, limits: tenants.limits })
+    .from(tenants)
+    .where(eq(tenants.id, db.tenantId));
+  const tenantRpm = effectiveLimits({
+    ceiling: tenant?.limits,
+    defaults: tenant?.settings.defaultLimits,
+  }).requestsPerMinute;
+  if (limitsAboveCeiling({ requestsPerMinute }, { requestsPerMinute: tenantRpm }).length > 0) {
+    throw new ApiError("UNPROCESSABLE", {
+      detail: "The key's rate limit breaks the tenant's limits.",
+      errors: [
+        { path: "requestsPerMinute", message: `exceeds the tenant's requests per minute (${tenantRpm})` },
+      ],
+    });
+  }
+}
+
 export function registerCreateApiKey(app: App) {
   app.openapi(route, async (c) => {
     const caller = authorize(c, "api_keys:write");
@@ -54,6 +87,7 @@ export function registerCreateApiKey(app: App) {
       });
     }
     const db = c.get("db");
+    if (input.requestsPerMinute !== undefined) await checkKeyRateLimit(db, input.requestsPerMinute);
     const minted = await mintApiKey();
     const [row] = await db
       .insert(apiKeys)
@@ -65,6 +99,7 @@ export function registerCreateApiKey(app: App) {
         role: input.role,
         createdByUserId: caller.kind === "user" ? caller.userId : null,
         expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+        requestsPerMinute: input.requestsPerMinute ?? null,
       })
       .returning();
     if (!row) throw new Error("api key insert returned no row");
@@ -72,7 +107,7 @@ export function registerCreateApiKey(app: App) {
       action: "api_key.create",
       resourceType: "api_key",
       resourceId: row.id,
-      changes: { role: row.role },
+      changes: { role: row.role, requestsPerMinute: row.requestsPerMinute },
     });
     return c.json({ ...toApiKeyResponse(row), key: minted.plaintext }, 201, {
       location: `/v1/api-keys/${row.id}`,

@@ -77,8 +77,9 @@ export function registerRotateApiKey(app: App) {
         keyHash: minted.hash,
         role: old.role,
         createdByUserId: caller.kind === "user" ? caller.userId : null,
-        // The replacement keeps the old key's own expiry policy.
+        // The replacement keeps the old key's own expiry policy and rate limit.
         expiresAt: old.expiresAt,
+        requestsPerMinute: old.requestsPerMinute,
         rotatedFromId: old.id,
       })
       .returning();

@@ -13,6 +13,11 @@ export const apiKeySchema = z
     revokedAt: timestamp.nullable(),
     lastUsedAt: timestamp.nullable(),
     rotatedFromId: z.string().uuid().nullable(),
+    requestsPerMinute: z.number().int().positive().nullable().openapi({
+      description:
+        "The key's own rate limit (requests per minute), at most the tenant's; null: the tenant's `requestsPerMinute`.",
+      example: 120,
+    }),
     createdAt: timestamp,
   })
   .openapi("ApiKey");
@@ -33,6 +38,7 @@ export function toApiKeyResponse(row: ApiKey): ApiKeyResponse {
     revokedAt: row.revokedAt ? iso(row.revokedAt) : null,
     lastUsedAt: row.lastUsedAt ? iso(row.lastUsedAt) : null,
     rotatedFromId: row.rotatedFromId,
+    requestsPerMinute: row.requestsPerMinute,
     createdAt: iso(row.createdAt),
   };
 }
