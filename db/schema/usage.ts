@@ -18,10 +18,13 @@ export const USAGE_METERS = [
   "embedding_tokens",
   "chunks",
   "tool_calls",
+  "workflow_steps",
+  "documents",
+  "storage_bytes",
 ] as const;
 export type UsageMeter = (typeof USAGE_METERS)[number];
 
-export const USAGE_UNITS = ["tokens", "chunks", "calls"] as const;
+export const USAGE_UNITS = ["tokens", "chunks", "calls", "steps", "documents", "bytes"] as const;
 
 /**
  * One billable quantity of one work item. `event_key` is derived from the work item (a run's

@@ -329,6 +329,7 @@ export class WorkflowExecution extends DurableObject<Env> {
       parseConfig(this.env),
       spec.tenantId,
       spec.executionId,
+      spec.actor,
       (error) => {
         // A later flush retries; the object's own storage is the truth meanwhile.
         this.logger.warn("workflow records behind", {

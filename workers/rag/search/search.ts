@@ -73,6 +73,13 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Tokens spent embedding the query (0 for full-text search). */
   embeddingTokens: number;
+  /** Those tokens per embedding call, one for each distinct model of the collections (none for full-text search). */
+  embeddings: QueryEmbedding[];
+}
+
+export interface QueryEmbedding {
+  model: string;
+  tokens: number;
 }
 
 /**
@@ -101,13 +108,13 @@ export async function searchChunks(
   if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) {
     throw new Error(`topK must be an integer in 1..${MAX_TOP_K}`);
   }
-  if (request.collections.length === 0) return { hits: [], embeddingTokens: 0 };
+  if (request.collections.length === 0) return { hits: [], embeddingTokens: 0, embeddings: [] };
   const scope = { collectionIds: request.collections.map((c) => c.id), filter: request.filter };
   const limit = mode === "hybrid" ? hybridCandidates(topK) : topK;
 
   const runVector = async () => {
-    const { groups, tokens } = await embedQuery(providerFor, request.collections, request.query);
-    return { found: await vectorSearch(db, scope, groups, limit), tokens };
+    const { groups, embeddings } = await embedQuery(providerFor, request.collections, request.query);
+    return { found: await vectorSearch(db, scope, groups, limit), embeddings };
   };
   const [vector, fulltext] = await Promise.all([
     mode === "fulltext" ? undefined : runVector(),
@@ -127,7 +134,8 @@ export async function searchChunks(
     const chunk = details.get(r.chunkId);
     if (chunk) hits.push({ ...chunk, score: r.score, rank: hits.length + 1, scores: r.scores });
   }
-  return { hits, embeddingTokens: vector?.tokens ?? 0 };
+  const embeddings = vector?.embeddings ?? [];
+  return { hits, embeddingTokens: embeddings.reduce((sum, e) => sum + e.tokens, 0), embeddings };
 }
 
 interface Ranked {
@@ -168,7 +176,7 @@ async function embedQuery(
   providerFor: ProviderFor,
   collections: readonly SearchCollection[],
   query: string,
-): Promise<{ groups: VectorGroup[]; tokens: number }> {
+): Promise<{ groups: VectorGroup[]; embeddings: QueryEmbedding[] }> {
   const byModel = new Map<string, { choice: EmbeddingChoice; collectionIds: string[] }>();
   for (const c of collections) {
     const choice = { provider: providerName(c), model: c.embeddingModel, dim: c.embeddingDim };
@@ -187,12 +195,15 @@ async function embedQuery(
           false,
         );
       }
-      return { group: { collectionIds, dim: choice.dim, vector }, tokens };
+      return {
+        group: { collectionIds, dim: choice.dim, vector },
+        embedding: { model: choice.model, tokens },
+      };
     }),
   );
   return {
     groups: embedded.map((e) => e.group),
-    tokens: embedded.reduce((sum, e) => sum + e.tokens, 0),
+    embeddings: embedded.map((e) => e.embedding),
   };
 }
 

@@ -1,12 +1,15 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { documents } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
+import { runActor } from "../../agents/run/spec";
 import type { Context } from "../../app";
 import { toHex } from "../../lib/bytes";
 import { newId } from "../../lib/ids";
 import { afterCommit } from "../../middleware/tenant-db";
 import { enforceCountQuota } from "../../quotas/counts";
 import { originalKey } from "../../rag/ingest/storage";
+import { recordUsageEvents } from "../../usage/record";
+import { storedDocumentEvents } from "../../usage/stored-document";
 import type { DocumentRow } from "./schemas";
 import type { Upload } from "./upload";
 
@@ -18,9 +21,10 @@ export interface Accepted {
 
 /**
  * Takes one upload into a collection: the document row (status `queued`), its original in object
- * storage, and, once the request's transaction commits, its ingestion message. The same bytes
- * uploaded again to the same collection return the existing document (the content hash is unique
- * among a collection's live documents), so a client retrying an upload never makes a second copy.
+ * storage, its usage (a document and its bytes stored), and, once the request's transaction
+ * commits, its ingestion message. The same bytes uploaded again to the same collection return the
+ * existing document (the content hash is unique among a collection's live documents), so a client
+ * retrying an upload never makes a second copy, nor is billed for one.
  */
 export async function acceptUpload(
   c: Context,
@@ -68,6 +72,14 @@ export async function acceptUpload(
     return { document: existing, duplicate: true };
   }
   await enforceCountQuota(db, "documents");
+  await recordUsageEvents(
+    db,
+    storedDocumentEvents({
+      documentId: id,
+      sizeBytes: upload.bytes.byteLength,
+      actor: runActor(c.get("principal")),
+    }),
+  );
   // Before the commit: if storing the original fails, the row rolls back with the request.
   await c.env.DOCUMENTS.put(storageKey, upload.bytes, { httpMetadata: { contentType: upload.mimeType } });
   enqueueIngestion(c, inserted);

@@ -6,6 +6,7 @@ import { api, type ProblemBody } from "../../../test/harness/api";
 import { createTenant, PLATFORM_ADMIN_TOKEN } from "../../../test/harness/fixtures";
 import { modelRequests, scriptModel } from "../../../test/harness/model";
 import type { QuotaReport } from "../../quotas/report";
+import { estimateTokens } from "../../rag/chunk/tokens";
 import { withTenantDb } from "../conversations/test-fixtures";
 import { createCollection, type DocumentResponse, settled, uploadText } from "../rag-documents/test-fixtures";
 import type { RagQueryResponse } from "./schemas";
@@ -207,6 +208,11 @@ describe("POST /v1/rag/query", () => {
       [
         [`rag_answer:${answer.queryId}:model_input_tokens`, answer.usage.inputTokens],
         [`rag_answer:${answer.queryId}:model_output_tokens`, answer.usage.outputTokens],
+        // The question's embedding, not priced (workers/usage/query-embeddings.test.ts).
+        [
+          `rag_query_embedding:${answer.queryId}:${collection.embedding.model}:embedding_tokens`,
+          estimateTokens("How long do refunds take?"),
+        ],
       ].sort(),
     );
     // claude-sonnet-4-6: 3 and 15 micro-USD a token.

@@ -18,7 +18,9 @@ import { type Budget, budgetOf, periodState, refuseIfExhausted } from "../../quo
 import { type AnswerEvent, type AnswerResult, generateAnswer } from "../../rag/answer/generate-answer";
 import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
-import type { SearchHit } from "../../rag/search/search";
+import type { SearchHit, SearchResult } from "../../rag/search/search";
+import { queryEmbeddingEvents } from "../../usage/query-embedding";
+import { recordUsageEvents } from "../../usage/record";
 import { retrieve } from "../rag-search/retrieve";
 import { toHitResponse } from "../rag-search/schemas";
 import { type AnswerBilling, answerBilling, holdForAnswer, releaseAnswerHold, settleAnswer } from "./billing";
@@ -66,12 +68,17 @@ export function registerRagQuery(app: App) {
     const started = Date.now();
     const model = input.model ?? DEFAULT_MODEL;
     // Retrieval in a short read-only transaction of its own: none stays open while the model writes.
-    const { hits, budget } = await tenantTransaction(
+    const { hits, embeddings, budget } = await tenantTransaction(
       c,
       async (db) => {
         const budget = await checkModelAndBudget(db, model);
-        const { hits } = await retrieve(embeddingSettings(c.get("config"), c.env), db, input, cacheDeps(c));
-        return { hits, budget };
+        const { hits, embeddings } = await retrieve(
+          embeddingSettings(c.get("config"), c.env),
+          db,
+          input,
+          cacheDeps(c),
+        );
+        return { hits, embeddings, budget };
       },
       { readOnly: true },
     );
@@ -89,7 +96,7 @@ export function registerRagQuery(app: App) {
         const failure = providerFailure(error);
         throw new ApiError(failure.code, { detail: failure.detail, cause: error });
       }
-      return c.json(await finish(c, input, billing, hits, answer, started), 200);
+      return c.json(await finish(c, input, billing, { hits, embeddings }, answer, started), 200);
     }
 
     return streamSSE(c, async (stream) => {
@@ -108,7 +115,7 @@ export function registerRagQuery(app: App) {
       try {
         const answer = await answerFrom(c, input, model, hits, deadline, onEvent);
         await flushing;
-        await send("done", await finish(c, input, billing, hits, answer, started));
+        await send("done", await finish(c, input, billing, { hits, embeddings }, answer, started));
       } catch (error) {
         await releaseAnswerHold(c, billing);
         await flushing.catch(() => undefined);
@@ -165,12 +172,12 @@ async function answerFrom(
   );
 }
 
-/** Records the query, its sources and what was cited, and shapes the response. */
+/** Records the query, its sources, what was cited and what it used, and shapes the response. */
 async function finish(
   c: Context,
   input: RagQueryRequest,
   billing: AnswerBilling,
-  hits: SearchHit[],
+  { hits, embeddings }: Pick<SearchResult, "hits" | "embeddings">,
   answer: AnswerResult | null,
   started: number,
 ): Promise<RagQueryResponse> {
@@ -196,6 +203,7 @@ async function finish(
         ? { text: answer.text, model, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens }
         : { text: NOTHING_FOUND, model: null, inputTokens: 0, outputTokens: 0 },
     });
+    await recordUsageEvents(db, queryEmbeddingEvents({ queryId: id, actor: billing.actor, embeddings }));
     if (answer) await settleAnswer(c, db, billing, id, answer);
     return id;
   });

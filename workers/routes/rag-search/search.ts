@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { runActor } from "../../agents/run/spec";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
 import { principalId } from "../../auth/principal";
@@ -6,6 +7,8 @@ import { cacheDeps } from "../../cache/request";
 import { problemResponses } from "../../lib/problem-responses";
 import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
+import { queryEmbeddingEvents } from "../../usage/query-embedding";
+import { recordUsageEvents } from "../../usage/record";
 import { retrieve } from "./retrieve";
 import { ragSearchRequestSchema, ragSearchResponseSchema, toHitResponse } from "./schemas";
 
@@ -40,7 +43,7 @@ export function registerRagSearch(app: App) {
     const input = c.req.valid("json");
     const db = c.get("db");
     const started = Date.now();
-    const { hits, collectionIds } = await retrieve(
+    const { hits, embeddings, collectionIds } = await retrieve(
       embeddingSettings(c.get("config"), c.env),
       db,
       input,
@@ -62,6 +65,10 @@ export function registerRagSearch(app: App) {
       createdBy: principalId(c.get("principal")),
       hits,
     });
+    await recordUsageEvents(
+      db,
+      queryEmbeddingEvents({ queryId, actor: runActor(c.get("principal")), embeddings }),
+    );
     return c.json({ queryId, mode: input.mode, tookMs, hits: hits.map(toHitResponse) }, 200);
   });
 }

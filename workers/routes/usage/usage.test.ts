@@ -232,6 +232,9 @@ describe("usage metering", () => {
     expect(rows.map((r) => r.eventKey).sort()).toEqual([
       `document:${doc.id}:1:chunks`,
       `document:${doc.id}:1:embedding_tokens`,
+      // Metered once when the upload was accepted (workers/usage/stored-documents.test.ts).
+      `stored_document:${doc.id}:documents`,
+      `stored_document:${doc.id}:storage_bytes`,
     ]);
     const embedding = rows.find((r) => r.meter === "embedding_tokens");
     expect(embedding).toMatchObject({

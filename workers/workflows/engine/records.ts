@@ -2,11 +2,17 @@ import { and, eq, sql } from "drizzle-orm";
 import { connect } from "../../../db/client";
 import { workflowExecutions, workflowStepExecutions } from "../../../db/schema";
 import { withTenant } from "../../../db/tenant";
+import type { RunActor } from "../../agents/run/spec";
 import type { Config } from "../../env";
+import { recordUsageEvents } from "../../usage/record";
+import { workflowStepEvents } from "../../usage/workflow-step";
 import type { ExecutionState, StepRecord } from "./store";
 
-/** A step attempt as PostgreSQL records it (the object keeps only each step's latest). */
-export type AttemptRecord = Omit<StepRecord, "wakeAt" | "next">;
+/**
+ * A step attempt as PostgreSQL records it (the object keeps only each step's latest). `ended`:
+ * the step's final outcome (succeeded, or failed with no retry left), the one its usage is billed at.
+ */
+export type AttemptRecord = Omit<StepRecord, "wakeAt" | "next"> & { ended: boolean };
 
 const EXECUTION_KEY = "execution";
 /** How long a note waits for others before its write starts (an explicit flush does not wait). */
@@ -22,7 +28,8 @@ const WRITE_DELAY_MS = 10;
  * What is noted goes to an outbox in the object's storage, in the same synchronous write as
  * the state it describes, and leaves it only once PostgreSQL has it: an object that crashes
  * before a write loses nothing (an attempt that failed and was retried still reaches
- * PostgreSQL as failed); the restarted object sends the outbox first.
+ * PostgreSQL as failed); the restarted object sends the outbox first. A step's usage commits
+ * with the record of its final outcome, keyed so that sending it again bills nothing more.
  */
 export class ExecutionRecords {
   private writing: Promise<void> | undefined;
@@ -33,6 +40,8 @@ export class ExecutionRecords {
     private readonly config: Config,
     private readonly tenantId: string,
     private readonly executionId: string,
+    /** Who started the execution: its steps' usage is theirs. */
+    private readonly actor: RunActor,
     private readonly onError: (error: unknown) => void,
   ) {
     sql.exec(
@@ -43,7 +52,8 @@ export class ExecutionRecords {
   }
 
   noteAttempt(record: StepRecord): void {
-    const { wakeAt: _wakeAt, next: _next, ...attempt } = record;
+    const { wakeAt: _wakeAt, next: _next, ...rest } = record;
+    const attempt = { ...rest, ended: record.status === "succeeded" || record.status === "failed" };
     // A step waiting for its retry shows the attempt that failed; the object keeps the wait.
     const shown =
       record.status === "waiting" && record.error ? { ...attempt, status: "failed" as const } : attempt;
@@ -150,6 +160,10 @@ export class ExecutionRecords {
               updatedAt: sql`now()`,
             },
           });
+        await recordUsageEvents(
+          db,
+          workflowStepEvents({ executionId: this.executionId, actor: this.actor }, attempts),
+        );
       });
     } finally {
       client.end().catch(() => undefined);

@@ -1,0 +1,6 @@
+ALTER TABLE "usage_events" DROP CONSTRAINT "usage_events_meter_check";--> statement-breakpoint
+ALTER TABLE "usage_events" DROP CONSTRAINT "usage_events_unit_check";--> statement-breakpoint
+ALTER TABLE "usage_rollups" DROP CONSTRAINT "usage_rollups_meter_check";--> statement-breakpoint
+ALTER TABLE "usage_events" ADD CONSTRAINT "usage_events_meter_check" CHECK ("usage_events"."meter" in ('model_input_tokens', 'model_output_tokens', 'model_cache_write_tokens', 'model_cache_read_tokens', 'embedding_tokens', 'chunks', 'tool_calls', 'workflow_steps', 'documents', 'storage_bytes'));--> statement-breakpoint
+ALTER TABLE "usage_events" ADD CONSTRAINT "usage_events_unit_check" CHECK ("usage_events"."unit" in ('tokens', 'chunks', 'calls', 'steps', 'documents', 'bytes'));--> statement-breakpoint
+ALTER TABLE "usage_rollups" ADD CONSTRAINT "usage_rollups_meter_check" CHECK ("usage_rollups"."meter" in ('model_input_tokens', 'model_output_tokens', 'model_cache_write_tokens', 'model_cache_read_tokens', 'embedding_tokens', 'chunks', 'tool_calls', 'workflow_steps', 'documents', 'storage_bytes'));
