@@ -19,6 +19,7 @@ export interface ConnectionConfig {
  */
 export async function connect(config: ConnectionConfig): Promise<Client> {
   const client = new Client(config.DATABASE_URL);
+  client.neonConfig.webSocketConstructor = OpenThroughFetch as unknown as typeof WebSocket;
   throughLocalRelay(client, config.NEON_WS_PROXY);
   // The driver also emits socket failures as 'error' events; unheard, those crash the isolate.
   // A failure during a query still rejects that query, so the event itself can be dropped.
@@ -26,6 +27,18 @@ export async function connect(config: ConnectionConfig): Promise<Client> {
   traceQueries(client);
   await client.connect();
   return client;
+}
+
+/**
+ * Makes the driver open its WebSocket with `fetch(url, { headers: { Upgrade: "websocket" } })`,
+ * its fallback when the constructor throws. workerd's `new WebSocket(url)` reports a refused
+ * connection as an unhandled rejection ("Network connection lost") that fails the whole
+ * invocation; through fetch the refusal rejects the connect, which the API answers with a 503.
+ */
+class OpenThroughFetch {
+  constructor() {
+    throw new Error("open the database socket through fetch");
+  }
 }
 
 /**

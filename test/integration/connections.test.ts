@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { connect } from "../../db/client";
 import worker from "../../workers/index";
+import { fetchWithBindings } from "../harness/api";
 import { createTenant } from "../harness/fixtures";
 
 const clients: Awaited<ReturnType<typeof connect>>[] = [];
@@ -85,5 +86,23 @@ describe("the local Neon relay", () => {
     (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
     expect(await result).toBe("lost");
     await expect.poll(() => openConnections(tag), { timeout: 5_000, interval: 100 }).toBe(0);
+  });
+});
+
+describe("a database that cannot be reached", () => {
+  it("is a 503 UNAVAILABLE with Retry-After for sessions and API keys, not a 500", async () => {
+    const fixture = await createTenant();
+    const key = await fixture.keyWithRole("admin");
+    // Nothing listens on port 9: the relay's address refuses every connection.
+    for (const token of [fixture.token, key]) {
+      const res = await fetchWithBindings(
+        "/v1/agents",
+        { headers: { authorization: `Bearer ${token}` } },
+        { NEON_WS_PROXY: "127.0.0.1:9" },
+      );
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("2");
+      expect(await res.json()).toMatchObject({ code: "UNAVAILABLE", status: 503 });
+    }
   });
 });
