@@ -102,7 +102,8 @@ try {
         )}; timeout ${options.timeoutMs} ms; workflows ${options.pollWorkflows ? "polled to their end" : "started only"}`,
   );
   console.log(
-    `rate limits (fixed): ${POLICIES.credential.limit}/${POLICIES.credential.windowSeconds} s per key, ` +
+    `rate limits (the platform default requestsPerMinute, which the load tenants keep): ` +
+      `${POLICIES.credential.limit}/${POLICIES.credential.windowSeconds} s per key, ` +
       `${POLICIES.tenant.limit}/${POLICIES.tenant.windowSeconds} s per tenant`,
   );
 
