@@ -354,9 +354,10 @@ try {
   }
   console.log(`target (at most ${TARGET_ADDED_MS} ms added at p50): ${verdicts.join("; ")}`);
   console.log("");
-  // What a tenant's budgets add to a run: the up-front check rides on the agent query; each
-  // model call's hold is a short transaction before the call; the settle joins the
-  // transaction that stores the call's usage.
+  // What a tenant's budgets add to a run: the up-front check rides on the agent query; the
+  // first call's hold rides on the statement that stores the user's message, each later one on
+  // the statement that stores the tool results before it; the settle rides on the statement
+  // that stores the call's totals.
   console.log("added by budgets   p50 ms   p99 ms   (with budgets - meridian)");
   for (const key of ["ttft", "total"] as const) {
     const m = stat("meridian", key);

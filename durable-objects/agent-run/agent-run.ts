@@ -186,7 +186,6 @@ export class AgentRun extends DurableObject<Env> {
     });
     const telemetry = telemetryFor(config);
     try {
-      if (spec.mode === "async") await store.markRunning();
       const tools = await resolveRunTools(spec, {
         inTenant: (fn) => store.inTenant(fn),
         config,

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql, type WithSubquery } from "drizzle-orm";
 import { budgetPeriods, budgetReservations } from "../../db/schema/budgets";
 import type { TenantDb } from "../../db/tenant";
 import { ApiError } from "../lib/errors";
@@ -134,6 +134,48 @@ export function modelCallHold(call: {
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /**
+ * `reserveBudget`'s statement as CTEs, so that a hold can ride on a statement the caller makes
+ * anyway instead of costing a round trip of its own: put `ctes` in that statement's `with` and
+ * read `fits` (true when the hold was taken) from it. The hold's id is `id` either way.
+ *
+ * @example
+ * const hold = reserveBudgetCtes(db, budget, next);
+ * await db.with(...hold.ctes).insert(messages).values(values).returning({ held: hold.fits });
+ */
+export function reserveBudgetCtes(
+  db: TenantDb,
+  budget: Budget,
+  hold: Hold,
+): { id: string; ctes: WithSubquery[]; fits: SQL<boolean> } {
+  const { id, held, reserved } = holdCtes(db, budget, hold);
+  return { id, ctes: [held, reserved], fits: sql<boolean>`exists (select 1 from ${reserved})` };
+}
+
+function holdCtes(db: TenantDb, budget: Budget, hold: Hold) {
+  const period = periodOf();
+  const id = newId();
+  const tokenBudget = budget.tokens ?? UNLIMITED;
+  const costBudget = budget.microUsd ?? UNLIMITED;
+  const held = db.$with("budget_held", { tenantId: sql<string>`tenant_id`.as("tenant_id") }).as(sql`
+    insert into budget_periods as b (tenant_id, period, reserved_tokens, reserved_micro_usd)
+    select ${db.tenantId}, ${period}, ${hold.tokens}, ${hold.microUsd}
+    where ${hold.tokens}::bigint <= ${tokenBudget}::bigint and ${hold.microUsd}::bigint <= ${costBudget}::bigint
+    on conflict (tenant_id, period) do update
+      set reserved_tokens = b.reserved_tokens + excluded.reserved_tokens,
+          reserved_micro_usd = b.reserved_micro_usd + excluded.reserved_micro_usd,
+          updated_at = now()
+      where b.spent_tokens + b.reserved_tokens + excluded.reserved_tokens <= ${tokenBudget}::bigint
+        and b.spent_micro_usd + b.reserved_micro_usd + excluded.reserved_micro_usd <= ${costBudget}::bigint
+    returning b.tenant_id`);
+  const reserved = db.$with("budget_reserved", { id: sql<string>`id`.as("id") }).as(sql`
+    insert into budget_reservations (id, tenant_id, period, tokens, micro_usd, run_id, expires_at)
+    select ${id}, tenant_id, ${period}, ${hold.tokens}, ${hold.microUsd}, ${hold.runId}, ${hold.expiresAt.toISOString()}
+    from ${held}
+    returning id`);
+  return { id, held, reserved };
+}
+
+/**
  * Holds `hold` against the tenant's budgets for this month, if it fits: one statement that
  * adds the hold to the period row under that row's lock, on the condition that spent + held +
  * this hold stays within each budget, and records the hold. Concurrent calls therefore queue
@@ -143,28 +185,35 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
  * @returns the hold's id, or `null` when it does not fit.
  */
 export async function reserveBudget(db: TenantDb, budget: Budget, hold: Hold): Promise<string | null> {
-  const period = periodOf();
-  const id = newId();
-  const tokenBudget = budget.tokens ?? UNLIMITED;
-  const costBudget = budget.microUsd ?? UNLIMITED;
-  const rows = await db.execute<{ id: string }>(sql`
-    with held as (
-      insert into budget_periods as b (tenant_id, period, reserved_tokens, reserved_micro_usd)
-      select ${db.tenantId}, ${period}, ${hold.tokens}, ${hold.microUsd}
-      where ${hold.tokens}::bigint <= ${tokenBudget}::bigint and ${hold.microUsd}::bigint <= ${costBudget}::bigint
-      on conflict (tenant_id, period) do update
-        set reserved_tokens = b.reserved_tokens + excluded.reserved_tokens,
-            reserved_micro_usd = b.reserved_micro_usd + excluded.reserved_micro_usd,
-            updated_at = now()
-        where b.spent_tokens + b.reserved_tokens + excluded.reserved_tokens <= ${tokenBudget}::bigint
-          and b.spent_micro_usd + b.reserved_micro_usd + excluded.reserved_micro_usd <= ${costBudget}::bigint
-      returning b.tenant_id
-    )
-    insert into budget_reservations (id, tenant_id, period, tokens, micro_usd, run_id, expires_at)
-    select ${id}, tenant_id, ${period}, ${hold.tokens}, ${hold.microUsd}, ${hold.runId}, ${hold.expiresAt.toISOString()}
-    from held
-    returning id`);
-  return rows.rows[0]?.id ?? null;
+  const { held, reserved } = holdCtes(db, budget, hold);
+  const [row] = await db.with(held, reserved).select({ id: reserved.id }).from(reserved);
+  return row?.id ?? null;
+}
+
+/**
+ * `releaseBudget` for several holds, as CTEs to put in the `with` of a statement the caller
+ * makes anyway (the one that stores the calls' usage).
+ */
+export function releaseBudgetCtes(db: TenantDb, holdIds: readonly string[]): WithSubquery[] {
+  if (holdIds.length === 0) return [];
+  const { released, unheld } = releaseCtes(db, holdIds);
+  return [released, unheld];
+}
+
+function releaseCtes(db: TenantDb, holdIds: readonly string[]) {
+  const released = db.$with("budget_released", { period: sql<string>`period`.as("period") }).as(sql`
+    delete from ${budgetReservations}
+    where ${and(eq(budgetReservations.tenantId, db.tenantId), inArray(budgetReservations.id, [...holdIds]))}
+    returning period, tokens, micro_usd`);
+  // Summed per period first: an update joined to two rows of one period would apply only one.
+  const unheld = db.$with("budget_unheld", {}).as(sql`
+    update budget_periods as b
+    set reserved_tokens = greatest(0, b.reserved_tokens - r.tokens),
+        reserved_micro_usd = greatest(0, b.reserved_micro_usd - r.micro_usd),
+        updated_at = now()
+    from (select period, sum(tokens) as tokens, sum(micro_usd) as micro_usd from ${released} group by period) as r
+    where b.tenant_id = ${db.tenantId} and b.period = r.period`);
+  return { released, unheld };
 }
 
 /**
@@ -172,26 +221,8 @@ export async function reserveBudget(db: TenantDb, budget: Budget, hold: Hold): P
  * cron after it expired) releases nothing, so calling this twice is harmless.
  */
 export async function releaseBudget(db: TenantDb, holdId: string): Promise<void> {
-  const released = db.$with("released").as(
-    db
-      .delete(budgetReservations)
-      .where(and(eq(budgetReservations.tenantId, db.tenantId), eq(budgetReservations.id, holdId)))
-      .returning({
-        period: budgetReservations.period,
-        tokens: budgetReservations.tokens,
-        microUsd: budgetReservations.microUsd,
-      }),
-  );
-  await db
-    .with(released)
-    .update(budgetPeriods)
-    .set({
-      reservedTokens: sql`greatest(0, ${budgetPeriods.reservedTokens} - ${released.tokens})`,
-      reservedMicroUsd: sql`greatest(0, ${budgetPeriods.reservedMicroUsd} - ${released.microUsd})`,
-      updatedAt: sql`now()`,
-    })
-    .from(released)
-    .where(and(eq(budgetPeriods.tenantId, db.tenantId), eq(budgetPeriods.period, released.period)));
+  const { released, unheld } = releaseCtes(db, [holdId]);
+  await db.with(released, unheld).select({ period: released.period }).from(released);
 }
 
 /** How one recording moved a period's spend, with what the announcements of it need. */

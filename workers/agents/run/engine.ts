@@ -1,16 +1,16 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { Message } from "../../../db/types";
 import { costMicroUsd, type TokenUsage } from "../../lib/models";
-import { budgetExhausted, modelCallHold } from "../../quotas/budget";
+import { budgetExhausted } from "../../quotas/budget";
 import { agentToolCallEvents } from "../../usage/agent-tool-call";
 import { modelCallEvents } from "../../usage/model-call";
 import type { UsageEvent } from "../../usage/record";
 import type { ToolOutcome } from "../tools/registry";
 import type { RunnableTool } from "../tools/run-tools";
 import { placeCacheBreakpoints } from "./cache-control";
-import { fitToContext } from "./context";
 import type { RunEvent } from "./events";
 import { providerFailure } from "./failure";
+import { callHold, fitPrompt } from "./hold";
 import { withProviderRetries } from "./retry";
 import type { RunFailure, RunOutcome, RunSpec } from "./spec";
 import type { RunStore } from "./store";
@@ -112,6 +112,14 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
     stopReason = deps.stopReasonOnAbort();
   };
 
+  // The next call's prompt, fitted as soon as its transcript is complete, so that its hold can
+  // ride on the write made then (see RunStore.holdBudget).
+  const fitNext = () => fitPrompt(spec, toolParams, transcript);
+  let fitted = fitNext();
+  // A run's first hold was taken with its rows (prepareRun), except an async run's, which may
+  // have waited in a queue: its move to running takes it.
+  if (spec.mode === "async") await store.markRunning(callHold(spec, fitted, deadline));
+
   while (stopReason === null) {
     if (signal.aborted) {
       abortStop();
@@ -122,13 +130,6 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
       break;
     }
     const call = totals.modelCalls + 1;
-    const fitted = fitToContext({
-      ...(spec.systemPrompt ? { system: spec.systemPrompt } : {}),
-      tools: toolParams,
-      messages: transcript,
-      contextWindow: spec.contextWindow,
-      maxOutputTokens: spec.limits.maxTokens,
-    });
     const prompt = placeCacheBreakpoints({
       ...(spec.systemPrompt ? { system: spec.systemPrompt } : {}),
       tools: toolParams,
@@ -137,20 +138,12 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
     });
 
     // Each call first holds its share of the tenant's budgets; a call that does not fit ends the run.
-    if (spec.budget) {
-      const hold = modelCallHold({
-        runId: spec.runId,
-        price: spec.price,
-        estimatedInputTokens: fitted.estimatedInputTokens,
-        maxTokens: spec.limits.maxTokens,
-        deadline,
-      });
-      if (!(await store.holdBudget(spec.budget, hold))) {
-        const refused = budgetExhausted(null, "call");
-        failure = { code: refused.code, detail: refused.message };
-        stopReason = "budget_exhausted";
-        break;
-      }
+    const hold = callHold(spec, fitted, deadline);
+    if (hold && !(await store.holdBudget(hold))) {
+      const refused = budgetExhausted(null, "call");
+      failure = { code: refused.code, detail: refused.message };
+      stopReason = "budget_exhausted";
+      break;
     }
 
     let partial: Anthropic.Message | undefined;
@@ -283,15 +276,18 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
         ...(outcome.status === "succeeded" ? {} : { is_error: true }),
       });
     }
-    // Stored as role `tool`; the model API receives it as a user turn.
-    added.push(await store.appendMessage("tool", results));
+    // The model API receives the results as a user turn; the next call, if the limit allows
+    // one, holds in the statement that stores them.
     appendTurn(transcript, "user", results);
+    fitted = fitNext();
+    toolRounds++;
+    const another = toolRounds < spec.limits.maxToolIterations;
+    added.push(await store.appendToolResults(results, another ? callHold(spec, fitted, deadline) : null));
     if (signal.aborted) {
       abortStop();
       break;
     }
-    toolRounds++;
-    if (toolRounds >= spec.limits.maxToolIterations) stopReason = "max_tool_iterations";
+    if (!another) stopReason = "max_tool_iterations";
   }
 
   const status = failure ? "failed" : cancelled ? "cancelled" : "succeeded";
@@ -323,7 +319,7 @@ async function answerUnrun(
     content: JSON.stringify({ error: why }),
     is_error: true,
   }));
-  added.push(await store.appendMessage("tool", results));
+  added.push(await store.appendToolResults(results, null));
   appendTurn(transcript, "user", results);
 }
 

@@ -24,6 +24,7 @@ import {
   refuseIfExhausted,
 } from "../../quotas/budget";
 import { loadConversation } from "../../routes/conversations/load";
+import { type CallHold, callHold, fitPrompt, insertMessage } from "./hold";
 import type { RunActor, RunSpec, RunTool } from "./spec";
 import { toParams } from "./transcript";
 
@@ -117,20 +118,13 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     if (!existing) throw new Error("agent_runs insert returned no row");
     return checkSameRequest(db, existing, input);
   }
-  const sequence = (history.at(-1)?.sequence ?? 0) + 1;
-  const [userMessage] = await db
-    .insert(messages)
-    .values({
-      tenantId: db.tenantId,
-      conversationId,
-      sequence,
-      role: "user",
-      content: [{ type: "text", text: input.message }],
-      runId: run.id,
-    })
-    .returning();
-  if (!userMessage) throw new Error("messages insert returned no row");
-
+  const userMessage = {
+    conversationId,
+    sequence: (history.at(-1)?.sequence ?? 0) + 1,
+    role: "user" as const,
+    content: [{ type: "text", text: input.message }],
+    runId: run.id,
+  };
   const spec = buildSpec(config, definition, {
     run,
     limits,
@@ -140,7 +134,21 @@ export async function prepareRun(db: TenantDb, config: Config, input: PrepareInp
     actor: input.actor,
     delegationDepth: input.delegationDepth ?? 0,
   });
-  return { kind: "new", run, spec, quotaWarning };
+  const { held } = await insertMessage(db, userMessage, firstCallHold(spec));
+  return { kind: "new", run, spec: held ? { ...spec, firstHold: held } : spec, quotaWarning };
+}
+
+/**
+ * The run's first model call holds its share of the budgets in the statement that stores the
+ * user's message, so the run's object makes that call without a transaction of its own. The
+ * tools' definitions are left out of the estimate (the object resolves them; it holds their
+ * share itself). An async run may wait in a queue, where a hold would only lock budget away:
+ * its first hold is taken when it starts (see executeRun).
+ */
+function firstCallHold(spec: RunSpec): CallHold | null {
+  if (spec.mode === "async") return null;
+  const deadline = spec.startedAt + spec.limits.maxExecutionSeconds * 1000;
+  return callHold(spec, fitPrompt(spec, [], spec.transcript), deadline);
 }
 
 /**
@@ -193,7 +201,7 @@ function buildSpec(
     run: AgentRun;
     limits: Limits;
     budget: Budget | null;
-    history: Message[];
+    history: Pick<Message, "role" | "content" | "sequence">[];
     providerHeaders: Record<string, string>;
     actor: RunActor;
     delegationDepth: number;

@@ -6,6 +6,7 @@ import type { ErrorCode } from "../../lib/errors";
 import type { Limits } from "../../lib/limits";
 import type { Price } from "../../lib/models";
 import type { Budget } from "../../quotas/budget";
+import type { HeldAhead } from "./hold";
 
 /** A tool as the agent declares it; the engine resolves the implementation by name. */
 export interface RunTool {
@@ -48,6 +49,11 @@ export interface RunSpec {
   price: Price | null;
   /** The tenant's monthly budgets, when it has any: each model call then holds its share first. */
   budget: Budget | null;
+  /**
+   * The first model call's hold, taken with the run's rows (see prepareRun): absent when the
+   * tenant has no budgets, and for a run whose spec was built later (an async run's).
+   */
+  firstHold?: HeldAhead | undefined;
   contextWindow: number;
   minCacheableTokens: number;
   /** The conversation so far as the Messages API takes it, ending with the new user turn. */

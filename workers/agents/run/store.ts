@@ -1,11 +1,12 @@
 import type { Client } from "@neondatabase/serverless";
 import { and, eq, inArray } from "drizzle-orm";
-import { agentRuns, messages, toolExecutions } from "../../../db/schema";
+import { agentRuns, toolExecutions } from "../../../db/schema";
 import { type TenantDb, withTenant } from "../../../db/tenant";
 import type { AgentRun, Message, NewToolExecution } from "../../../db/types";
-import { type Budget, type Hold, releaseBudget, reserveBudget } from "../../quotas/budget";
+import { type Hold, releaseBudgetCtes, reserveBudget } from "../../quotas/budget";
 import { announceBudgetCrossings, type BudgetNotifier } from "../../quotas/thresholds";
 import { recordUsageEvents, type UsageEvent } from "../../usage/record";
+import { type CallHold, type HeldAhead, insertMessage } from "./hold";
 import { ACTIVE_RUN_STATUSES } from "./prepare";
 import type { RunSpec } from "./spec";
 
@@ -20,6 +21,23 @@ export type Totals = Pick<
   | "toolCalls"
 >;
 
+type MessageFields = Partial<
+  Pick<
+    Message,
+    | "model"
+    | "inputTokens"
+    | "outputTokens"
+    | "cacheCreationInputTokens"
+    | "cacheReadInputTokens"
+    | "costMicroUsd"
+  >
+>;
+
+type Amount = Pick<Hold, "tokens" | "microUsd">;
+
+/** True when `a` holds at least what `b` does, of both budgets. */
+const covers = (a: Amount, b: Amount) => a.tokens >= b.tokens && a.microUsd >= b.microUsd;
+
 /**
  * Where a running run writes: its messages, tool executions and final totals, each in its own
  * short tenant transaction. A run outlives any request, so it never holds a transaction (or a
@@ -27,16 +45,22 @@ export type Totals = Pick<
  */
 export class RunStore {
   private sequence: number;
-  /** The budget hold of the model call in flight, released with that call's usage. */
-  private heldBudget: string | null = null;
+  /** Budget holds not settled yet: the model call in flight's, or the next call's, taken ahead. */
+  private unsettled: string[] = [];
+  /** The next model call's hold as the write before it took it, until that call claims it. */
+  private ahead: HeldAhead | null = null;
 
   constructor(
     private readonly client: Promise<Client>,
-    private readonly spec: Pick<RunSpec, "tenantId" | "runId" | "conversationId" | "nextSequence">,
+    private readonly spec: Pick<
+      RunSpec,
+      "tenantId" | "runId" | "conversationId" | "nextSequence" | "firstHold"
+    >,
     /** Where the budget thresholds this run's usage crosses are announced (without one, nowhere). */
     private readonly notifier?: BudgetNotifier,
   ) {
     this.sequence = spec.nextSequence;
+    if (spec.firstHold) this.tookAhead(spec.firstHold);
   }
 
   /** A short transaction of the run's tenant (tool calls that write get their own). */
@@ -51,15 +75,33 @@ export class RunStore {
   /**
    * Holds a model call's share of the tenant's budgets until the call's usage is stored (the
    * next `appendMessage` with totals, or `finish`). False when it does not fit.
+   *
+   * Every call claims its hold here, and that normally costs nothing: the write just before the
+   * call (the run's rows in prepareRun, `markRunning`, or the last tool results) has taken the
+   * hold already. Only what that hold does not cover is taken here, in a transaction of its
+   * own: the tool definitions' share, which prepareRun cannot see, or the whole hold of a run
+   * whose spec came without one (one started again from its stored record).
    */
-  async holdBudget(budget: Budget, hold: Hold): Promise<boolean> {
-    this.heldBudget = await this.tx((db) => reserveBudget(db, budget, hold));
-    return this.heldBudget !== null;
+  async holdBudget({ budget, hold }: CallHold): Promise<boolean> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead?.id && covers(ahead, hold)) return true;
+    // A hold no larger than this one did not fit moments ago, with no call made since.
+    if (ahead && !ahead.id && covers(hold, ahead)) return false;
+    const taken = ahead?.id ? ahead : { tokens: 0, microUsd: 0 };
+    const rest = {
+      ...hold,
+      tokens: Math.max(0, hold.tokens - taken.tokens),
+      microUsd: Math.max(0, hold.microUsd - taken.microUsd),
+    };
+    const id = await this.tx((db) => reserveBudget(db, budget, rest));
+    if (id) this.unsettled.push(id);
+    return id !== null;
   }
 
-  /** Releases the call's hold in the transaction that stores its usage, so the two commit together. */
-  private async settleHold(db: TenantDb): Promise<void> {
-    if (this.heldBudget) await releaseBudget(db, this.heldBudget);
+  private tookAhead(held: HeldAhead): void {
+    this.ahead = held;
+    if (held.id) this.unsettled.push(held.id);
   }
 
   /** Records usage events and announces the budget thresholds they crossed, in `db`'s transaction. */
@@ -68,9 +110,13 @@ export class RunStore {
     if (this.notifier) await announceBudgetCrossings(db, changes, this.notifier);
   }
 
-  /** After the settling transaction committed: the hold is gone. */
+  /**
+   * After the transaction that stored a call's usage committed: the holds it released (in the
+   * statement that stored the totals, so spend and holds change together) are gone.
+   */
   private settled(): void {
-    this.heldBudget = null;
+    this.unsettled = [];
+    this.ahead = null;
   }
 
   /**
@@ -81,46 +127,49 @@ export class RunStore {
   async appendMessage(
     role: Message["role"],
     content: unknown[],
-    extra: Partial<
-      Pick<
-        Message,
-        | "model"
-        | "inputTokens"
-        | "outputTokens"
-        | "cacheCreationInputTokens"
-        | "cacheReadInputTokens"
-        | "costMicroUsd"
-      >
-    > = {},
+    extra: MessageFields = {},
     totals?: Totals,
     usage: readonly UsageEvent[] = [],
   ): Promise<Message> {
-    const sequence = this.sequence++;
-    const row = await this.tx(async (db) => {
+    const row = await this.insert({ role, content, ...extra }, null, async (db) => {
       await this.recordUsage(db, usage);
-      if (totals) {
-        await this.settleHold(db);
-        await db
-          .update(agentRuns)
-          .set({ ...totals })
-          .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, this.spec.runId)));
-      }
-      const [row] = await db
-        .insert(messages)
-        .values({
-          tenantId: db.tenantId,
-          conversationId: this.spec.conversationId,
-          sequence,
-          role,
-          content,
-          runId: this.spec.runId,
-          ...extra,
-        })
-        .returning();
-      if (!row) throw new Error("messages insert returned no row");
-      return row;
+      if (!totals) return;
+      await db
+        .with(...releaseBudgetCtes(db, this.unsettled))
+        .update(agentRuns)
+        .set({ ...totals })
+        .where(and(eq(agentRuns.tenantId, db.tenantId), eq(agentRuns.id, this.spec.runId)));
     });
     if (totals) this.settled();
+    return row;
+  }
+
+  /**
+   * Stores a tool round's results (role `tool`); with `next`, the next model call's hold is
+   * taken in the same statement, for that call's `holdBudget` to claim.
+   */
+  async appendToolResults(results: unknown[], next: CallHold | null): Promise<Message> {
+    return this.insert({ role: "tool", content: results }, next);
+  }
+
+  /** One message in its own transaction, after whatever `before` writes in it. */
+  private async insert(
+    message: { role: Message["role"]; content: unknown[] } & MessageFields,
+    next: CallHold | null,
+    before?: (db: TenantDb) => Promise<void>,
+  ): Promise<Message> {
+    const sequence = this.sequence++;
+    const { row, held } = await this.tx(async (db) => {
+      await before?.(db);
+      const values = {
+        ...message,
+        conversationId: this.spec.conversationId,
+        sequence,
+        runId: this.spec.runId,
+      };
+      return insertMessage(db, values, next);
+    });
+    if (held) this.tookAhead(held);
     return row;
   }
 
@@ -147,10 +196,13 @@ export class RunStore {
     );
   }
 
-  /** Moves a queued run to running (async runs, when the consumer hands them over). */
-  async markRunning(): Promise<void> {
-    await this.tx((db) =>
-      db
+  /**
+   * Moves a queued run to running (async runs, when the consumer hands them over); with
+   * `first`, takes the first model call's hold in the same transaction.
+   */
+  async markRunning(first: CallHold | null): Promise<void> {
+    const held = await this.tx(async (db) => {
+      await db
         .update(agentRuns)
         .set({ status: "running", startedAt: new Date() })
         .where(
@@ -159,8 +211,12 @@ export class RunStore {
             eq(agentRuns.id, this.spec.runId),
             eq(agentRuns.status, "queued"),
           ),
-        ),
-    );
+        );
+      if (!first) return null;
+      const id = await reserveBudget(db, first.budget, first.hold);
+      return { id, tokens: first.hold.tokens, microUsd: first.hold.microUsd };
+    });
+    if (held) this.tookAhead(held);
   }
 
   /**
@@ -176,8 +232,8 @@ export class RunStore {
   ): Promise<AgentRun> {
     const run = await this.tx(async (db) => {
       await this.recordUsage(db, usage);
-      await this.settleHold(db);
       const [finished] = await db
+        .with(...releaseBudgetCtes(db, this.unsettled))
         .update(agentRuns)
         .set({ ...result, ...totals, pendingApproval: null, finishedAt: new Date() })
         .where(
