@@ -2,10 +2,12 @@ import { eq } from "drizzle-orm";
 import { tenants } from "../../db/schema";
 import type { TenantSettings } from "../../db/schema/tenants";
 import type { TenantDb } from "../../db/tenant";
-import { effectiveLimits, type Limits, type PartialLimits } from "./limits";
+import { effectiveLimits, type Limits, type PartialLimits, type Quotas, quotasOf } from "./limits";
 
-/** The tenant's settings and the limits in force for it (no agent layer). */
-export async function tenantRules(db: TenantDb): Promise<{ settings: TenantSettings; limits: Limits }> {
+/** The tenant's settings, the limits in force for it (no agent layer) and its quotas. */
+export async function tenantRules(
+  db: TenantDb,
+): Promise<{ settings: TenantSettings; limits: Limits; quotas: Quotas }> {
   const [tenant] = await db
     .select({ settings: tenants.settings, limits: tenants.limits })
     .from(tenants)
@@ -17,5 +19,6 @@ export async function tenantRules(db: TenantDb): Promise<{ settings: TenantSetti
       ceiling: tenant?.limits as PartialLimits | undefined,
       defaults: settings.defaultLimits as PartialLimits | undefined,
     }),
+    quotas: quotasOf(tenant?.limits),
   };
 }

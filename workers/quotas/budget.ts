@@ -77,6 +77,24 @@ export function refuseIfExhausted(budget: Budget | null, state: PeriodState): vo
   }
 }
 
+/**
+ * Admits new work against the tenant's budgets: refuses it when a budget has nothing left, and
+ * otherwise returns the warning header's value (null below the threshold). Costs one read, and
+ * none for a tenant without budgets.
+ *
+ * @throws ApiError PAYMENT_REQUIRED naming the budget in `limit`
+ */
+export async function admitAgainstBudgets(
+  db: TenantDb,
+  quotas: Quotas,
+): Promise<{ budget: Budget | null; warning: string | null }> {
+  const budget = budgetOf(quotas);
+  if (!budget) return { budget: null, warning: null };
+  const state = await periodState(db);
+  refuseIfExhausted(budget, state);
+  return { budget, warning: quotaWarning(quotas, state) };
+}
+
 /** The largest share of a budget that is spent or held, in percent (0 without budgets). */
 export function budgetUsedPercent(budget: Budget | null, state: PeriodState): number {
   const share = (used: number, of: number | null) => (of ? (100 * used) / of : 0);

@@ -15,6 +15,7 @@ import type { ExecuteAgentResponse } from "../routes/agents/execute-agent";
 import type { AgentResponse } from "../routes/agents/schemas";
 import { withTenantDb } from "../routes/conversations/test-fixtures";
 import { createCollection } from "../routes/rag-documents/test-fixtures";
+import { createWorkflow } from "../routes/workflow-executions/test-fixtures";
 import { recordUsageEvents } from "../usage/record";
 import {
   type Hold,
@@ -240,6 +241,54 @@ describe("budgets on agent runs", () => {
     expect(warned.status).toBe(200);
     expect(warned.headers.get(QUOTA_WARNING_HEADER)).toMatch(/^budget-used=60(\.\d)?%; threshold=50%$/);
     expect((await quotas(token)).warning).toBe(true);
+  });
+});
+
+describe("budgets on workflow starts and knowledge-base answers", () => {
+  async function spend(tenantId: string, microUsd: number): Promise<void> {
+    await withTenantDb(tenantId, (db) =>
+      db
+        .insert(budgetPeriods)
+        .values({ tenantId, period: periodOf(), spentMicroUsd: microUsd })
+        .onConflictDoUpdate({
+          target: [budgetPeriods.tenantId, budgetPeriods.period],
+          set: { spentMicroUsd: microUsd },
+        }),
+    );
+  }
+
+  it("warn past the warning share, and a used-up budget refuses a workflow start with 402", async () => {
+    const { tenant, token } = await createTenant({
+      limits: { monthlyCostBudgetMicroUsd: 10_000_000, budgetWarningPercent: 50 },
+    });
+    const workflow = await createWorkflow(token, { steps: [{ id: "noop", type: "transform", output: {} }] });
+    const collection = await createCollection(token);
+    const start = () =>
+      api.post<ProblemBody>(`/v1/workflows/${workflow.id}/execute`, { token, body: { input: {} } });
+    const ask = () =>
+      api.post<ProblemBody>("/v1/rag/query", {
+        token,
+        body: { query: "Anything about refunds?", collectionIds: [collection.id] },
+      });
+
+    const quiet = await start();
+    expect(quiet.status).toBe(202);
+    expect(quiet.headers.get(QUOTA_WARNING_HEADER)).toBeNull();
+    expect((await ask()).headers.get(QUOTA_WARNING_HEADER)).toBeNull();
+
+    await spend(tenant.id, 7_000_000);
+    const warned = await start();
+    expect(warned.status).toBe(202);
+    expect(warned.headers.get(QUOTA_WARNING_HEADER)).toMatch(/^budget-used=70(\.\d)?%; threshold=50%$/);
+    const answered = await ask();
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get(QUOTA_WARNING_HEADER)).toMatch(/^budget-used=70(\.\d)?%; threshold=50%$/);
+
+    await spend(tenant.id, 10_000_000);
+    const refused = await start();
+    expect(refused.status).toBe(402);
+    expect(refused.body).toMatchObject({ code: "PAYMENT_REQUIRED", limit: "monthlyCostBudgetMicroUsd" });
+    expect((await ask()).status).toBe(402);
   });
 });
 

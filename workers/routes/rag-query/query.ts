@@ -14,7 +14,7 @@ import { quotasOf } from "../../lib/limits";
 import { allowedModels } from "../../lib/models";
 import { problemResponses } from "../../lib/problem-responses";
 import { tenantTransaction } from "../../middleware/tenant-db";
-import { type Budget, budgetOf, periodState, refuseIfExhausted } from "../../quotas/budget";
+import { admitAgainstBudgets, type Budget, QUOTA_WARNING_HEADER } from "../../quotas/budget";
 import { type AnswerEvent, type AnswerResult, generateAnswer } from "../../rag/answer/generate-answer";
 import { embeddingSettings } from "../../rag/embed/provider";
 import { recordRagQuery } from "../../rag/search/record-query";
@@ -68,20 +68,21 @@ export function registerRagQuery(app: App) {
     const started = Date.now();
     const model = input.model ?? DEFAULT_MODEL;
     // Retrieval in a short read-only transaction of its own: none stays open while the model writes.
-    const { hits, embeddings, budget } = await tenantTransaction(
+    const { hits, embeddings, budget, warning } = await tenantTransaction(
       c,
       async (db) => {
-        const budget = await checkModelAndBudget(db, model);
+        const { budget, warning } = await checkModelAndBudget(db, model);
         const { hits, embeddings } = await retrieve(
           embeddingSettings(c.get("config"), c.env),
           db,
           input,
           cacheDeps(c),
         );
-        return { hits, embeddings, budget };
+        return { hits, embeddings, budget, warning };
       },
       { readOnly: true },
     );
+    if (warning) c.header(QUOTA_WARNING_HEADER, warning);
     const billing = answerBilling(c, model, budget);
     const deadline = Date.now() + ANSWER_TIMEOUT_MS;
     if (hits.length > 0)
@@ -127,11 +128,15 @@ export function registerRagQuery(app: App) {
 }
 
 /**
- * The tenant may use `model`, and has budget left; returns its budgets.
+ * The tenant may use `model`, and has budget left; returns its budgets and the warning header's
+ * value.
  *
  * @throws ApiError UNPROCESSABLE (model), PAYMENT_REQUIRED (a budget used up)
  */
-async function checkModelAndBudget(db: TenantDb, model: string): Promise<Budget | null> {
+async function checkModelAndBudget(
+  db: TenantDb,
+  model: string,
+): Promise<{ budget: Budget | null; warning: string | null }> {
   const [tenant] = await db
     .select({ settings: tenants.settings, limits: tenants.limits })
     .from(tenants)
@@ -143,9 +148,7 @@ async function checkModelAndBudget(db: TenantDb, model: string): Promise<Budget 
       errors: [{ path: "model", message: `allowed: ${models.join(", ")}` }],
     });
   }
-  const budget = budgetOf(quotasOf(tenant?.limits));
-  if (budget) refuseIfExhausted(budget, await periodState(db));
-  return budget;
+  return admitAgainstBudgets(db, quotasOf(tenant?.limits));
 }
 
 /** The model's cited answer, or null when nothing was retrieved (no model call: nothing to cite). */

@@ -15,6 +15,7 @@ import { idempotencyKeyHeader, uuidParam } from "../../lib/schemas";
 import { tenantRules } from "../../lib/tenant-limits";
 import { tenantTransaction } from "../../middleware/tenant-db";
 import { currentTraceparent } from "../../observability/tracing/spans";
+import { admitAgainstBudgets, QUOTA_WARNING_HEADER } from "../../quotas/budget";
 import { type WorkflowDefinition, workflowDefinition } from "../../workflows/definition/schema";
 import type { ExecutionSpec } from "../../workflows/engine/spec";
 import { jsonEqual } from "../../workflows/language/json";
@@ -60,7 +61,8 @@ const route = createRoute({
     "Accepts the execution and starts it in its own Durable Object; follow it at " +
     "`GET /v1/workflow-executions/{id}` or its event stream. 413 when the input is over the tenant's " +
     "`maxWorkflowPayloadBytes`, 422 when it breaks the input schema, 429 when the tenant already has " +
-    "`maxConcurrentWorkflows` executions in progress, 503 when the execution could not be started (retry " +
+    "`maxConcurrentWorkflows` executions in progress, 402 when a monthly budget is used up (past its warning share, the 202 carries a " +
+    "`Meridian-Quota-Warning` header), 503 when the execution could not be started (retry " +
     "with the same Idempotency-Key).",
   security: [{ bearer: [] }],
   request: {
@@ -70,7 +72,7 @@ const route = createRoute({
   },
   responses: {
     202: { description: "Accepted.", content: { "application/json": { schema: executionSchema } } },
-    ...problemResponses(400, 401, 403, 404, 413, 422, 429, 500, 503),
+    ...problemResponses(400, 401, 402, 403, 404, 413, 422, 429, 500, 503),
   },
 });
 
@@ -92,7 +94,7 @@ export function registerExecuteWorkflow(app: App) {
     // Committed before the execution's object starts writing to its row.
     const accepted = await tenantTransaction(c, async (db): Promise<Accepted> => {
       const workflow = await loadWorkflow(db, id);
-      const { settings, limits } = await tenantRules(db);
+      const { settings, limits, quotas } = await tenantRules(db);
       const version = input.version ?? workflow.currentVersion;
       const pinned = await loadWorkflowVersion(db, workflow.id, version);
       const spec = (row: WorkflowExecution): ExecutionSpec => ({
@@ -122,6 +124,9 @@ export function registerExecuteWorkflow(app: App) {
         }
       }
       checkInput(input.input, pinned.inputSchema, limits.maxWorkflowPayloadBytes);
+      // Its agent steps would each be refused; refused here, nothing starts.
+      const { warning } = await admitAgainstBudgets(db, quotas);
+      if (warning) c.header(QUOTA_WARNING_HEADER, warning);
       await claimExecutionSlot(db, limits.maxConcurrentWorkflows);
       const [row] = await db
         .insert(workflowExecutions)
