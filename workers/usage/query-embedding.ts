@@ -15,18 +15,23 @@ export function queryEmbeddingEvents(query: {
   actor: RunActor;
   embeddings: ReadonlyArray<{ model: string; tokens: number }>;
 }): UsageEvent[] {
+  return tokensByModel(query.embeddings).map(([model, tokens]) => ({
+    eventKey: `rag_query_embedding:${query.queryId}:${model}:embedding_tokens`,
+    meter: "embedding_tokens",
+    quantity: tokens,
+    unit: "tokens",
+    model,
+    resourceType: "rag_query",
+    resourceId: query.queryId,
+    ...principalColumns(query.actor),
+  }));
+}
+
+/** The embeddings' tokens summed per model, models with none left out: one event each. */
+export function tokensByModel(
+  embeddings: ReadonlyArray<{ model: string; tokens: number }>,
+): [string, number][] {
   const byModel = new Map<string, number>();
-  for (const { model, tokens } of query.embeddings) byModel.set(model, (byModel.get(model) ?? 0) + tokens);
-  return [...byModel]
-    .filter(([, tokens]) => tokens > 0)
-    .map(([model, tokens]) => ({
-      eventKey: `rag_query_embedding:${query.queryId}:${model}:embedding_tokens`,
-      meter: "embedding_tokens",
-      quantity: tokens,
-      unit: "tokens",
-      model,
-      resourceType: "rag_query",
-      resourceId: query.queryId,
-      ...principalColumns(query.actor),
-    }));
+  for (const { model, tokens } of embeddings) byModel.set(model, (byModel.get(model) ?? 0) + tokens);
+  return [...byModel].filter(([, tokens]) => tokens > 0);
 }

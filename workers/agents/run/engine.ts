@@ -267,6 +267,7 @@ export async function executeRun(deps: EngineDeps): Promise<RunOutcome> {
           toolUseId: use.id,
           tool: tools.get(use.name),
           status: outcome.status,
+          embeddings: outcome.embeddings,
         }),
       );
       results.push({

@@ -1,9 +1,12 @@
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { usageEvents } from "../../../db/schema/usage";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { createTenant } from "../../../test/harness/fixtures";
 import { modelRequests, scriptModel } from "../../../test/harness/model";
 import type { ExecuteAgentResponse } from "../../routes/agents/execute-agent";
 import type { AgentResponse } from "../../routes/agents/schemas";
+import { withTenantDb } from "../../routes/conversations/test-fixtures";
 import { createCollection, settled, uploadText } from "../../routes/rag-documents/test-fixtures";
 
 async function agentWithKnowledge(token: string, collectionIds: string[]): Promise<AgentResponse> {
@@ -26,7 +29,7 @@ interface ToolResultBlock {
 
 describe("agents with a knowledge base", () => {
   it("searches the named collections, hands the model citable search results and keeps its citations in the messages", async () => {
-    const { token } = await createTenant();
+    const { tenant, token } = await createTenant();
     const collection = await createCollection(token);
     const doc = await uploadText(
       token,
@@ -96,6 +99,21 @@ describe("agents with a knowledge base", () => {
       (m) => m.role === "assistant" && JSON.stringify(m.content).includes("30 days"),
     );
     expect(JSON.stringify(stored?.content)).toContain("search_result_location");
+
+    // The search is metered with the call: one tool call and the query's embedding tokens.
+    const usage = await withTenantDb(tenant.id, (db) =>
+      db.select().from(usageEvents).where(eq(usageEvents.resourceId, res.body.run.id)),
+    );
+    const toolEvents = usage.filter((e) =>
+      e.eventKey.startsWith(`agent_tool_call:${res.body.run.id}:1:toolu_kb:`),
+    );
+    expect(toolEvents.map((e) => [e.meter, e.unit]).sort()).toEqual([
+      ["embedding_tokens", "tokens"],
+      ["tool_calls", "calls"],
+    ]);
+    const embedded = toolEvents.find((e) => e.meter === "embedding_tokens");
+    expect(embedded?.quantity).toBeGreaterThan(0);
+    expect(embedded?.model).toBe(collection.embedding.model);
   });
 
   it("finds nothing in another tenant's collection named in its config", async () => {

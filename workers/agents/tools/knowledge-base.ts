@@ -59,7 +59,7 @@ export function knowledgeBaseTool(entry: RunTool, host: RunToolHost): RunnableTo
       }
       const settings = embeddingSettings(host.config, host.env);
       try {
-        const hits = await host.inTenant(async (db) => {
+        const { hits, embeddings } = await host.inTenant(async (db) => {
           const found = await cachedCollections(
             { config: host.config, telemetry: host.telemetry ?? telemetryFor(host.config) },
             db,
@@ -74,9 +74,9 @@ export function knowledgeBaseTool(entry: RunTool, host: RunToolHost): RunnableTo
             mode,
             topK,
           });
-          return result.hits;
+          return result;
         });
-        return withinLimit(hits, opts.maxOutputBytes, Date.now() - started);
+        return { ...withinLimit(hits, opts.maxOutputBytes, Date.now() - started), embeddings };
       } catch (error) {
         const content = JSON.stringify({ error: error instanceof Error ? error.message : String(error) });
         return { status: "failed", content, truncated: false, durationMs: Date.now() - started };

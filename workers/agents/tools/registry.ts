@@ -1,5 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
+import type { QueryEmbedding } from "../../rag/search/search";
 import { calculator } from "./calculator";
 import type { AgentTool, ToolContext } from "./types";
 
@@ -31,6 +32,8 @@ export interface ToolOutcome {
   blocks?: Exclude<Anthropic.ToolResultBlockParam["content"], string | undefined>;
   truncated: boolean;
   durationMs: number;
+  /** The query embeddings the call made (a knowledge-base search), metered with the call. */
+  embeddings?: QueryEmbedding[];
 }
 
 /**
