@@ -249,3 +249,19 @@ export async function readMetricGauges(client: Client): Promise<MetricGaugeRow[]
     value: Number(row.value),
   }));
 }
+
+/**
+ * Active tenants with a billing webhook URL, for the hourly usage-rollup report (ids only): a
+ * page of at most `limit` in id order after `after` (null: the first page).
+ */
+export async function listBillingWebhookTenants(
+  client: Client,
+  after: string | null,
+  limit = 1000,
+): Promise<string[]> {
+  const { rows } = await client.query("select tenant_id from meridian_billing_webhook_tenants($1, $2)", [
+    after,
+    limit,
+  ]);
+  return rows.map((row) => String(row.tenant_id));
+}

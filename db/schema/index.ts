@@ -6,5 +6,6 @@ export * from "./mcp";
 export * from "./rag";
 export * from "./tenants";
 export * from "./usage";
+export * from "./usage-reports";
 export * from "./webhooks";
 export * from "./workflows";

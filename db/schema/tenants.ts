@@ -36,7 +36,7 @@ export const ACTOR_TYPES = ["user", "api_key", "platform_admin", "system"] as co
 export interface TenantSettings {
   allowedModels?: string[];
   defaultLimits?: Record<string, number>;
-  /** Receives the tenant's signed budget webhooks (workers/quotas/thresholds.ts). */
+  /** Receives the tenant's signed billing webhooks (workers/quotas/thresholds.ts, workers/usage/rollup-webhooks.ts). */
   billingWebhookUrl?: string;
   named?: Record<string, unknown>;
 }

@@ -14,6 +14,7 @@ import { runPurge, runReservationSweep } from "./purge";
 import { runRagIngest } from "./rag-ingest";
 import { runRagStaleSweep } from "./rag-stale-sweep";
 import { runTenantErasure } from "./tenant-erasure";
+import { runUsageRollupReport, runUsageRollupSweep } from "./usage-rollup-report";
 import { runWebhookDelivery, WebhookRetry } from "./webhook-delivery";
 
 export const JOBS_DLQ = "meridian-jobs-dlq";
@@ -88,6 +89,12 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
               break;
             case "tenant_export":
               await writeTenantExport(env, config, parsed.data.tenantId, parsed.data.exportId);
+              break;
+            case "usage_rollup_sweep":
+              await runUsageRollupSweep(env, config, parsed.data.requestedAt);
+              break;
+            case "usage_rollup_report":
+              await runUsageRollupReport(env, config, parsed.data, logger);
               break;
           }
           message.ack();

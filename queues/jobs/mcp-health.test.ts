@@ -39,6 +39,7 @@ describe("scheduled MCP health check", () => {
       "rag_stale_sweep",
       "budget_reservation_sweep",
       "purge_soft_deleted",
+      "usage_rollup_sweep",
     ]);
   });
 

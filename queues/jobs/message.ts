@@ -65,6 +65,18 @@ export const jobMessage = z.discriminatedUnion("type", [
     type: z.literal("rag_stale_sweep"),
     requestedAt: z.string().datetime(),
   }),
+  z.object({
+    /** Fan out the usage-rollup report: one `usage_rollup_report` per tenant with a billing webhook URL. */
+    type: z.literal("usage_rollup_sweep"),
+    requestedAt: z.string().datetime(),
+  }),
+  z.object({
+    /** Send one tenant's closed, unreported hours of usage as `usage.rollup` webhooks. */
+    type: z.literal("usage_rollup_report"),
+    tenantId: z.string().uuid(),
+    /** The sweep's time: hours closed by then are reported. */
+    requestedAt: z.string().datetime(),
+  }),
 ]);
 
 export type JobMessage = z.infer<typeof jobMessage>;

@@ -1,9 +1,6 @@
 import type { TenantDb } from "../../db/tenant";
-import { ApiError } from "../lib/errors";
 import { quotasOf } from "../lib/limits";
-import type { Logger } from "../lib/logger";
-import type { OutboundPolicy } from "../lib/outbound-fetch";
-import { enqueueWebhook, type JobQueue } from "../lib/webhooks";
+import { type BillingNotifier, enqueueBillingWebhook } from "../usage/billing-webhook";
 import type { SpendChange } from "./budget";
 
 /** The shares of a monthly budget whose crossing is announced, besides the tenant's warning share. */
@@ -48,11 +45,7 @@ export function budgetCrossings(change: SpendChange): BudgetCrossing[] {
 }
 
 /** Where a recording's announcements go: the jobs queue and the webhook outbound policy. */
-export interface BudgetNotifier {
-  queue: JobQueue;
-  policy: OutboundPolicy;
-  logger: Logger;
-}
+export type BudgetNotifier = BillingNotifier;
 
 /**
  * Sends `budget.threshold_crossed` to the tenant's billing webhook URL for each threshold the
@@ -69,22 +62,12 @@ export async function announceBudgetCrossings(
   for (const change of changes) {
     if (!change.billingWebhookUrl) continue;
     for (const crossing of budgetCrossings(change)) {
-      try {
-        await enqueueWebhook(
-          db,
-          notifier.queue,
-          {
-            eventId: `budget.threshold_crossed:${crossing.period}:${crossing.budget}:${crossing.thresholdPercent}`,
-            eventType: "budget.threshold_crossed",
-            url: change.billingWebhookUrl,
-            payload: { tenantId: db.tenantId, ...crossing },
-          },
-          { policy: notifier.policy },
-        );
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        notifier.logger.warn("budget webhook not sent: URL refused", { detail: error.message });
-      }
+      await enqueueBillingWebhook(db, notifier, {
+        eventId: `budget.threshold_crossed:${crossing.period}:${crossing.budget}:${crossing.thresholdPercent}`,
+        eventType: "budget.threshold_crossed",
+        url: change.billingWebhookUrl,
+        payload: { tenantId: db.tenantId, ...crossing },
+      });
     }
   }
 }

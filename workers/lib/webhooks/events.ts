@@ -7,6 +7,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "agent_task.failed",
   "agent_task.cancelled",
   "budget.threshold_crossed",
+  "usage.rollup",
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -13,7 +13,7 @@ export const tenantSettingsSchema = z
     defaultLimits: limitsSchema.optional(),
     billingWebhookUrl: z.string().url().max(2048).optional().openapi({
       description:
-        "Receives the tenant's signed budget webhooks (`budget.threshold_crossed` at 50, 80 and 100 % of a monthly budget).",
+        "Receives the tenant's signed billing webhooks: `budget.threshold_crossed` at 50, 80 and 100 % of a monthly budget, and `usage.rollup` for each closed hour with usage.",
       example: "https://billing.example.com/meridian",
     }),
     named: z
