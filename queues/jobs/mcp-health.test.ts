@@ -6,6 +6,7 @@ import { listMcpHealthTenants } from "../../db/privileged";
 import { fakeScope } from "../../mcp/client/test-fixtures";
 import { api } from "../../test/harness/api";
 import { createTenant } from "../../test/harness/fixtures";
+import { recordingJobs } from "../../test/harness/queue";
 import type { McpServerResponse } from "../../workers/routes/mcp-servers/schemas";
 import { handleJobs } from "./consumer";
 import type { JobMessage } from "./message";
@@ -24,13 +25,7 @@ async function register(token: string, url: string): Promise<McpServerResponse> 
 
 describe("scheduled MCP health check", () => {
   it("the 15-minute cron queues the health, stale-ingestion and budget-hold sweeps; the hourly one keeps queueing housekeeping", async () => {
-    const sent: JobMessage[] = [];
-    const recording = {
-      ...env,
-      JOBS: {
-        sendBatch: async (batch: { body: JobMessage }[]) => void sent.push(...batch.map((m) => m.body)),
-      },
-    } as unknown as typeof env;
+    const { bindings: recording, sent } = recordingJobs();
     const at = Date.parse("2026-11-26T12:00:00Z");
     await scheduled({ cron: FREQUENT_CRON, scheduledTime: at } as ScheduledController, recording);
     await scheduled({ cron: "17 * * * *", scheduledTime: at } as ScheduledController, recording);

@@ -11,6 +11,7 @@ import type { ReceivedWebhook } from "../../scripts/local-stack/webhook-sink";
 import { api } from "../../test/harness/api";
 import { createTenant } from "../../test/harness/fixtures";
 import { eventually } from "../../test/harness/observability";
+import { recordingJobs } from "../../test/harness/queue";
 import { parseConfig } from "../env";
 import { newId } from "../lib/ids";
 import { newLogger } from "../lib/logger";
@@ -288,13 +289,7 @@ describe("usage.rollup webhooks", () => {
     expect(await rollupDeliveries(without.tenant.id)).toEqual([]);
     expect(await withTenantDb(without.tenant.id, (db) => db.select().from(usageReportCursors))).toEqual([]);
 
-    const sent: JobMessage[] = [];
-    const recording = {
-      ...env,
-      JOBS: {
-        sendBatch: async (batch: { body: JobMessage }[]) => void sent.push(...batch.map((m) => m.body)),
-      },
-    } as unknown as typeof env;
+    const { bindings: recording, sent } = recordingJobs();
     const requestedAt = new Date().toISOString();
     const queued = await runUsageRollupSweep(recording, parseConfig(env), requestedAt);
     expect(queued).toBe(sent.length);
