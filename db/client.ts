@@ -19,7 +19,7 @@ export interface ConnectionConfig {
  */
 export async function connect(config: ConnectionConfig): Promise<Client> {
   const client = new Client(config.DATABASE_URL);
-  client.neonConfig.webSocketConstructor = OpenThroughFetch as unknown as typeof WebSocket;
+  if (IN_WORKERD) client.neonConfig.webSocketConstructor = OpenThroughFetch as unknown as typeof WebSocket;
   throughLocalRelay(client, config.NEON_WS_PROXY);
   // The driver also emits socket failures as 'error' events; unheard, those crash the isolate.
   // A failure during a query still rejects that query, so the event itself can be dropped.
@@ -28,6 +28,10 @@ export async function connect(config: ConnectionConfig): Promise<Client> {
   await client.connect();
   return client;
 }
+
+/** Inside the Workers runtime; Node scripts (benches, checks) bring their own WebSocket. */
+const IN_WORKERD =
+  (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
 
 /**
  * Makes the driver open its WebSocket with `fetch(url, { headers: { Upgrade: "websocket" } })`,
