@@ -38,3 +38,12 @@ export function isDatabaseBusy(error: unknown): boolean {
   const code = pgCode(error);
   return code?.startsWith("53") === true || code === "57P03";
 }
+
+/**
+ * The connection never reached PostgreSQL (the socket was refused or dropped while opening): an
+ * outage, worth retrying. An answer from PostgreSQL itself (an unknown database, a refused
+ * password) carries a code and is a fault of the deployment, not this.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  return pgCode(error) === undefined;
+}

@@ -8,7 +8,7 @@ import { role as roleSchema } from "../auth/roles";
 import { timingSafeEqualText } from "../lib/bytes";
 import { requestConnection } from "../lib/connection";
 import { ApiError } from "../lib/errors";
-import { effectiveLimits } from "../lib/limits";
+import { effectiveLimits, PLATFORM_DEFAULTS } from "../lib/limits";
 import {
   applyRateLimit,
   checkRateLimit,
@@ -59,11 +59,25 @@ function rememberTenantRpm(tenantId: string, rpm: number): void {
   rememberBounded(tenantRpm, tenantId, { rpm, expiresAt: Date.now() + TENANT_RPM_TTL_MS }, MEMORY);
 }
 
-/** The tenant's requests per minute: from this isolate's memory, else one privileged query. */
+/**
+ * The tenant's requests per minute: from this isolate's memory, else one privileged query. If
+ * that query fails, the platform default applies, unremembered (the limiter fails open as it
+ * does without Redis): the request then meets the database's failure where its principal is
+ * known, so the error is answered and reported with its tenant.
+ */
 async function tenantRequestsPerMinute(c: Context, tenantId: string): Promise<number> {
   const cached = tenantRpm.get(tenantId);
   if (cached && cached.expiresAt > Date.now()) return cached.rpm;
-  const rpm = effectiveRpm(await findTenantRateLimit(await requestConnection(c), tenantId));
+  let settings: TenantRateLimitSettings;
+  try {
+    settings = await findTenantRateLimit(await requestConnection(c), tenantId);
+  } catch (error) {
+    c.get("logger").warn("tenant rate limit unavailable; using the platform default", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return PLATFORM_DEFAULTS.requestsPerMinute;
+  }
+  const rpm = effectiveRpm(settings);
   rememberTenantRpm(tenantId, rpm);
   return rpm;
 }
