@@ -10,7 +10,11 @@ export const TENANT_ROLE = "meridian_tenant";
  * Drizzle bound to one open, tenant-scoped transaction. It is the only database handle a
  * route ever receives, so a query cannot run outside the tenant wall.
  */
-export type TenantDb = NeonDatabase<typeof schema> & { readonly tenantId: string };
+export type TenantDb = NeonDatabase<typeof schema> & {
+  readonly tenantId: string;
+  /** The `settings` the transaction was opened with, so a caller can skip setting them again. */
+  readonly settings?: Readonly<Record<string, string>>;
+};
 
 /** What the opening round trip learns about the tenant and the calling user. */
 export interface TenantState {
@@ -29,6 +33,13 @@ export interface TenantOptions {
    * the ROLLBACK that opens the next `withTenant` on the same connection.
    */
   readOnly?: boolean;
+  /**
+   * Settings local to the transaction (`set_config(name, value, true)`), sent in the opening
+   * round trip instead of a statement of their own: for a caller that knows them up front,
+   * such as a vector search's HNSW knobs. The opening message is simple protocol, so names
+   * must be (dotted) identifiers and values plain words or numbers (letters, digits, `_.,:+-`).
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** Connections whose last tenant transaction was read-only and is still open. */
@@ -39,17 +50,32 @@ function uuidLiteral(value: string, what: string): string {
   return `'${value.toLowerCase()}'`;
 }
 
+const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i;
+/** No quote, backslash or space can pass, so the value is safe between single quotes. */
+const SETTING_VALUE = /^[\w.,:+-]*$/;
+
+/** One `SELECT set_config(...)` for all of `settings`; none when there are none. */
+function settingStatements(settings: Readonly<Record<string, string>> = {}): string[] {
+  const calls = Object.entries(settings).map(([name, value]) => {
+    if (!SETTING_NAME.test(name))
+      throw new Error(`withTenant: setting name ${JSON.stringify(name)} is refused`);
+    if (!SETTING_VALUE.test(value)) throw new Error(`withTenant: value of ${name} is refused`);
+    return `set_config('${name}', '${value}', true)`;
+  });
+  return calls.length > 0 ? [`SELECT ${calls.join(", ")}`] : [];
+}
+
 /**
  * Runs `fn` inside one transaction scoped to `tenantId`: the role is switched to
  * `meridian_tenant` and `app.tenant_id` is set, both local to the transaction, so RLS
  * filters every statement and nothing leaks to the next user of the connection. Commits
  * when `fn` resolves, rolls back when it throws.
  *
- * Opening is one simple-protocol round trip: BEGIN, the role, the setting, and the tenant's
- * (and session's) current state together. The ids are validated as UUIDs before they are
- * inlined.
+ * Opening is one simple-protocol round trip: BEGIN, the role, the setting (and the caller's
+ * `settings`), and the tenant's (and session's) current state together. The ids are validated
+ * as UUIDs, and the settings against a strict pattern, before they are inlined.
  *
- * @throws Error when an id is not a UUID; rethrows whatever `fn` throws.
+ * @throws Error when an id is not a UUID or a setting is refused; rethrows whatever `fn` throws.
  * @example
  * const agents = await withTenant(client, tenantId, (db) => db.select().from(schema.agents));
  */
@@ -63,10 +89,15 @@ export async function withTenant<T>(
   const statements = [
     ...(openReadOnly.has(client) ? ["ROLLBACK"] : []),
     opts.readOnly ? "BEGIN READ ONLY" : "BEGIN",
+    // Before the role and the tenant, so no setting can change either.
+    ...settingStatements(opts.settings),
     `SET LOCAL ROLE ${TENANT_ROLE}`,
     `SELECT set_config('app.tenant_id', ${tenant}, true)`,
-    `SELECT status FROM tenants WHERE id = ${tenant} AND deleted_at IS NULL`,
   ];
+  // Where the state rows come back: after the optional ROLLBACK and the caller's settings.
+  const tenantAt = statements.length;
+  statements.push(`SELECT status FROM tenants WHERE id = ${tenant} AND deleted_at IS NULL`);
+  const userAt = statements.length;
   if (opts.session) {
     const user = uuidLiteral(opts.session.userId, "user id");
     const session = uuidLiteral(opts.session.sessionId, "session id");
@@ -80,9 +111,8 @@ export async function withTenant<T>(
     rows: Record<string, unknown>[];
   }[];
   openReadOnly.delete(client);
-  const first = statements.length - (opts.session ? 5 : 4);
-  const tenantRow = results[first + 3]?.rows[0];
-  const userRow = opts.session ? results[first + 4]?.rows[0] : undefined;
+  const tenantRow = results[tenantAt]?.rows[0];
+  const userRow = opts.session ? results[userAt]?.rows[0] : undefined;
   const state: TenantState = {
     tenantActive: tenantRow?.status === "active",
     ...(opts.session
@@ -100,7 +130,10 @@ export async function withTenant<T>(
 
   let result: T;
   try {
-    const db = Object.assign(drizzle({ client, schema }), { tenantId });
+    const db = Object.assign(drizzle({ client, schema }), {
+      tenantId,
+      ...(opts.settings ? { settings: { ...opts.settings } } : {}),
+    });
     result = await fn(db, state);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);

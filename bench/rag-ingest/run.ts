@@ -7,17 +7,19 @@
  *   queue delivers them to Meridian's consumer (`queues/jobs/rag-ingest.ts`), which reads the
  *   original from R2 and runs `ingestDocument`.
  * - `consumer`: `ingestDocument` itself, called from Node for each document the way the
- *   consumer calls it (its own connection through the Neon driver and the local relay, closed
- *   afterwards): claim, parse, chunk, embed with the offline model, then replace the chunks and
- *   mark the document indexed in one transaction, with each stage recorded on the way.
- * - `write only`: that last transaction alone (connection, tenant transaction, row lock,
- *   `replaceChunks`, `markIndexed`), with the chunks and vectors computed beforehand.
+ *   consumer calls it: on connections (Neon driver, local relay) shared by a queue batch of
+ *   documents, opened at the batch's first transaction and closed after its last document, as
+ *   `ragIngestConnections` does; claim, parse, chunk, embed with the offline model, then replace
+ *   the chunks and mark the document indexed in one transaction, each stage recorded on the way.
+ * - `write only`: that last transaction alone (tenant transaction, row lock, `replaceChunks`,
+ *   `markIndexed`, on the batch's connections likewise), with the chunks and vectors computed
+ *   beforehand.
  * - `baseline`: the same rows as plain multi-row INSERTs (500 rows a statement, as
  *   `replaceChunks` uses) on one open connection as the table owner: no transaction, no
  *   delete, no document update. Over `pg` straight to PostgreSQL (the baseline), over the
  *   Neon driver through the relay (to show what the driver and relay cost), and over `pg` with
  *   a new connection per document (to show what a new backend per document costs, as the
- *   consumer pays it).
+ *   consumer paid it before connections were shared by a batch).
  *
  * All but `worker` take the documents one at a time, each document through every variant in
  * turn (rotating the order), into a collection each of one tenant, so all see the same index
@@ -31,12 +33,14 @@ import pg from "pg";
 import WebSocket from "ws";
 import { connect } from "../../db/client.ts";
 import { withTenant } from "../../db/tenant.ts";
+import { CONNECTIONS_PER_BATCH } from "../../queues/jobs/rag-ingest.ts";
 import { newId } from "../../workers/lib/ids.ts";
 import { chunkDocument, type PlannedChunk } from "../../workers/rag/chunk/chunk-document.ts";
 import { DEFAULT_CHUNKING } from "../../workers/rag/chunk/settings.ts";
 import { embedInBatches } from "../../workers/rag/embed/batches.ts";
 import { LOCAL_EMBEDDING_MODEL, localEmbeddings } from "../../workers/rag/embed/local.ts";
 import type { EmbeddingSettings } from "../../workers/rag/embed/provider.ts";
+import { SharedConnections } from "../../workers/rag/ingest/connections.ts";
 import { lockForCompletion, markIndexed } from "../../workers/rag/ingest/document-state.ts";
 import { ingestDocument } from "../../workers/rag/ingest/ingest-document.ts";
 import { replaceChunks } from "../../workers/rag/ingest/write-chunks.ts";
@@ -65,6 +69,8 @@ const DIM = 384;
 /** As `replaceChunks` (workers/rag/ingest/write-chunks.ts). */
 const ROWS_PER_INSERT = 500;
 const UPLOADS_PER_REQUEST = 25;
+/** Messages a queue batch delivers at most (wrangler.toml `max_batch_size`): they share connections. */
+const BATCH_SIZE = 10;
 const WORKER_TIMEOUT_MS = Number(process.env.WORKER_TIMEOUT_MS ?? 300_000);
 /** Vendors the offline model never calls. */
 const NO_VENDORS: EmbeddingSettings = {
@@ -100,6 +106,7 @@ function statementKind(text: string): string {
   if (/^(ROLLBACK; )?BEGIN/.test(text)) return "open tenant tx";
   if (/^COMMIT/.test(text)) return "commit";
   if (/for update$/i.test(text.trim())) return "lock document";
+  if (/^with "claimed"/.test(text)) return "claim (update documents, select collections)";
   const match = /^(insert into|update|delete from|select .*? from) "(\w+)"/is.exec(text);
   return match ? `${match[1]?.split(" ")[0]?.toLowerCase()} ${match[2]}` : "other statements";
 }
@@ -125,18 +132,23 @@ function timeStatements(client: NeonClient, steps: Steps): NeonClient {
   return client;
 }
 
-/** A connection as the consumer opens one, with its statements and its opening and closing timed. */
-async function timedConnection(
+/**
+ * Connections shared by one queue batch's documents, as `ragIngestConnections` makes them, with
+ * each opening, statement and the closing of the batch timed into `steps`.
+ */
+function batchConnections(
   config: { DATABASE_URL: string; NEON_WS_PROXY?: string | undefined },
   steps: Steps,
 ) {
-  const opened = await timed(() => connect(config));
-  addStep(steps, "connect", opened.ms);
-  const client = timeStatements(opened.value, steps);
+  const connections = new SharedConnections(async () => {
+    const opened = await timed(() => connect(config));
+    addStep(steps, "connect (once a batch)", opened.ms);
+    return timeStatements(opened.value, steps);
+  }, CONNECTIONS_PER_BATCH);
   return {
-    client,
-    async end() {
-      addStep(steps, "end (awaited)", (await timed(() => client.end())).ms);
+    connections,
+    async close() {
+      addStep(steps, "end (awaited, once a batch)", (await timed(() => connections.close())).ms);
     },
   };
 }
@@ -387,48 +399,58 @@ try {
     }
   };
   const steps: Record<string, Steps> = { consumer: new Map(), "write only": new Map() };
+  /** Each variant's current batch: opened at a batch's first document, closed after its last. */
+  const batches = new Map<string, ReturnType<typeof batchConnections>>();
+  const inBatch = async (name: string, i: number, fn: (connections: SharedConnections) => Promise<void>) => {
+    const batch = batches.get(name) ?? batchConnections(app, steps[name] as Steps);
+    batches.set(name, batch);
+    try {
+      await fn(batch.connections);
+    } finally {
+      if (i % BATCH_SIZE === BATCH_SIZE - 1 || i === prepared.length - 1) {
+        batches.delete(name);
+        await batch.close();
+      }
+    }
+  };
   const variants: Record<string, (i: number) => Promise<void>> = {
-    consumer: async (i) => {
-      const { client, end } = await timedConnection(app, steps.consumer as Steps);
-      try {
+    consumer: (i) =>
+      inBatch("consumer", i, async (connections) => {
         const job = { tenantId, documentId: consumerDocs[i] as string, generation: 1 };
-        const outcome = await ingestDocument({ client, bucket, embedding: NO_VENDORS, maxAttempts: 6 }, job);
+        const deps = { connections, bucket, embedding: NO_VENDORS, maxAttempts: 6 };
+        const outcome = await ingestDocument(deps, job);
         if (outcome.kind !== "indexed") throw new Error(`consumer: ${JSON.stringify(outcome)}`);
-      } finally {
-        await end();
-      }
-    },
-    "write only": async (i) => {
-      const doc = prepared[i] as Prepared;
-      const job = { tenantId, documentId: writeDocs[i] as string, generation: 1 };
-      const { client, end } = await timedConnection(app, steps["write only"] as Steps);
-      try {
-        await withTenant(client, tenantId, async (db) => {
-          if (!(await lockForCompletion(db, job))) throw new Error("write only: the document is not current");
-          const count = await replaceChunks(db, {
-            documentId: job.documentId,
-            collectionId: writeCollection,
-            metadata: doc.metadata,
-            planned: doc.planned,
-            leafVectors: doc.leafVectors,
-            embeddingModel: LOCAL_EMBEDDING_MODEL,
-            embeddingDim: DIM,
-          });
-          await markIndexed(db, job, {
-            content: doc.extracted,
-            chunkCount: count,
-            embeddingTokens: doc.tokens,
-          });
-        });
-      } finally {
-        await end();
-      }
-    },
+      }),
+    "write only": (i) =>
+      inBatch("write only", i, async (connections) => {
+        const doc = prepared[i] as Prepared;
+        const job = { tenantId, documentId: writeDocs[i] as string, generation: 1 };
+        await connections.use((client) =>
+          withTenant(client, tenantId, async (db) => {
+            if (!(await lockForCompletion(db, job)))
+              throw new Error("write only: the document is not current");
+            const count = await replaceChunks(db, {
+              documentId: job.documentId,
+              collectionId: writeCollection,
+              metadata: doc.metadata,
+              planned: doc.planned,
+              leafVectors: doc.leafVectors,
+              embeddingModel: LOCAL_EMBEDDING_MODEL,
+              embeddingDim: DIM,
+            });
+            await markIndexed(db, job, {
+              content: doc.extracted,
+              chunkCount: count,
+              embeddingTokens: doc.tokens,
+            });
+          }),
+        );
+      }),
     "baseline (pg)": (i) => plainInsert(owner, pgDocs[i] as string, pgCollection, prepared[i] as Prepared),
     "baseline (Neon driver)": (i) =>
       plainInsert(ownerNeon, neonDocs[i] as string, neonCollection, prepared[i] as Prepared),
-    // As the consumer gets it: a new connection, so a new backend that loads the catalog entries,
-    // pgvector and the text-search dictionary on first use, for every document.
+    // As the consumer got it before a batch shared connections: a new backend that loads the
+    // catalog entries, pgvector and the text-search dictionary on first use, for every document.
     "baseline (pg, new connection each)": async (i) => {
       const client = new pg.Client({ connectionString: stack.ownerUrl });
       await client.connect();
@@ -480,7 +502,8 @@ try {
   console.log("");
   console.log(
     "(worker: upload through the API to indexed, queue and R2 included, documents handled concurrently by the " +
-      "queue consumer; consumer: ingestDocument per document incl. connection, parse, chunk, embed, write; " +
+      "queue consumer; consumer: ingestDocument per document on connections shared by a batch of " +
+      `${BATCH_SIZE} (opening and closing included), parse, chunk, embed, write; ` +
       "write only: the final transaction with precomputed vectors; baseline: plain multi-row INSERTs of the same " +
       "rows as the owner, on one open connection unless it says otherwise)",
   );

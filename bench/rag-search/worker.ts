@@ -1,8 +1,9 @@
 /**
  * The benchmark's Worker: Meridian's own, plus two diagnostic routes that split a search's cost:
  * the vector statement alone (owner connection, no auth, no tenant wall, no embedding, no
- * hydration) and the search service alone (tenant transaction, query embedding, vector
- * statement and hydration, but no auth, no collection lookup and no recorded query). Both
+ * hydration) and the search service alone (tenant transaction opened with the HNSW settings,
+ * query embedding, vector statement and hydration, but no auth, no collection lookup and no
+ * recorded query). Both
  * answer with a `server-timing` header splitting their time into the connection and the rest;
  * the Worker's clock moves with I/O, which both parts are made of.
  */
@@ -14,7 +15,7 @@ import { type Env, parseConfig } from "../../workers/env";
 import worker from "../../workers/index";
 import { embeddingProvider, embeddingSettings } from "../../workers/rag/embed/provider";
 import type { SearchFilter } from "../../workers/rag/search/filters";
-import { type SearchCollection, searchChunks } from "../../workers/rag/search/search";
+import { type SearchCollection, searchChunks, searchSettings } from "../../workers/rag/search/search";
 import { vectorSearch } from "../../workers/rag/search/vector-search";
 
 export { AgentRun, WorkflowExecution } from "../../workers/index";
@@ -95,7 +96,8 @@ export default {
               topK: body.topK,
               filter: body.filter,
             }),
-          { readOnly: true },
+          // The HNSW settings ride in the opening round trip, as a caller that knows topK sends them.
+          { readOnly: true, settings: searchSettings({ mode: "vector", topK: body.topK }) },
         );
         return Response.json(
           result.hits.map((h) => h.chunkId),

@@ -11,7 +11,7 @@ import { handleDeadJobs } from "./dlq";
 import { runMcpHealthCheck, runMcpHealthSweep } from "./mcp-health";
 import { jobMessage } from "./message";
 import { runPurge, runReservationSweep } from "./purge";
-import { runRagIngest } from "./rag-ingest";
+import { ragIngestConnections, runRagIngest } from "./rag-ingest";
 import { runRagStaleSweep } from "./rag-stale-sweep";
 import { runTenantErasure } from "./tenant-erasure";
 import { runUsageRollupReport, runUsageRollupSweep } from "./usage-rollup-report";
@@ -43,6 +43,8 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
   const logger = newLogger(config.LOG_LEVEL, { queue: batch.queue });
   if (batch.queue === JOBS_DLQ) return handleDeadJobs(batch, env, config, logger);
   const tracing = tracingSettings(config);
+  // The batch's rag_ingest messages share a few connections rather than opening one each.
+  const ingestConnections = ragIngestConnections(config);
 
   // Each message on its own and at the same time: an agent task can take minutes, and must not
   // hold up the rest of its batch.
@@ -79,7 +81,7 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
               await runAgentTask(env, parsed.data, logger);
               break;
             case "rag_ingest":
-              await runRagIngest(env, config, parsed.data, logger);
+              await runRagIngest(env, config, parsed.data, logger, ingestConnections);
               break;
             case "rag_stale_sweep":
               await runRagStaleSweep(env, config, logger);
@@ -117,5 +119,5 @@ async function handleBatch(batch: MessageBatch<unknown>, env: Env, config: Confi
         }
       }),
     ),
-  );
+  ).finally(() => ingestConnections.close());
 }

@@ -41,40 +41,52 @@ export interface ClaimedDocument {
 }
 
 /**
- * Starts an attempt: moves the document to `parsing`, counts the attempt and stamps the stage.
- * Null when the job is stale (see `stillCurrent`) or its collection was deleted.
+ * Starts an attempt: moves the document to `parsing`, counts the attempt and stamps the stage,
+ * and reads the collection's settings, in one statement. Null when the job is stale (see
+ * `stillCurrent`) or its collection was deleted (the attempt is still counted, as it was begun).
  */
 export async function claimDocument(db: TenantDb, job: IngestJob): Promise<ClaimedDocument | null> {
+  const claimed = db.$with("claimed").as(
+    db
+      .update(documents)
+      .set({
+        status: "parsing",
+        attempts: sql`${documents.attempts} + 1`,
+        statusChangedAt: sql`now()`,
+        // A new attempt starts the stage clock again; when the document was queued stays.
+        stageTimes: sql`jsonb_strip_nulls(jsonb_build_object('queued', ${documents.stageTimes} -> 'queued', 'parsing', now()))`,
+      })
+      .where(stillCurrent(job))
+      .returning({
+        id: documents.id,
+        collectionId: documents.collectionId,
+        storageKey: documents.storageKey,
+        mimeType: documents.mimeType,
+        metadata: documents.metadata,
+        attempts: documents.attempts,
+        lastReason: documents.statusReason,
+      }),
+  );
   const [row] = await db
-    .update(documents)
-    .set({
-      status: "parsing",
-      attempts: sql`${documents.attempts} + 1`,
-      statusChangedAt: sql`now()`,
-      // A new attempt starts the stage clock again; when the document was queued stays.
-      stageTimes: sql`jsonb_strip_nulls(jsonb_build_object('queued', ${documents.stageTimes} -> 'queued', 'parsing', now()))`,
-    })
-    .where(stillCurrent(job))
-    .returning({
-      id: documents.id,
-      collectionId: documents.collectionId,
-      storageKey: documents.storageKey,
-      mimeType: documents.mimeType,
-      metadata: documents.metadata,
-      attempts: documents.attempts,
-      lastReason: documents.statusReason,
-    });
-  if (!row) return null;
-  const [collection] = await db
+    .with(claimed)
     .select({
+      id: claimed.id,
+      collectionId: claimed.collectionId,
+      storageKey: claimed.storageKey,
+      mimeType: claimed.mimeType,
+      metadata: claimed.metadata,
+      attempts: claimed.attempts,
+      lastReason: claimed.lastReason,
       embeddingProvider: collections.embeddingProvider,
       embeddingModel: collections.embeddingModel,
       embeddingDim: collections.embeddingDim,
       chunking: collections.chunking,
     })
-    .from(collections)
-    .where(and(eq(collections.id, row.collectionId), isNull(collections.deletedAt)));
-  return collection ? { ...row, collection } : null;
+    .from(claimed)
+    .innerJoin(collections, and(eq(collections.id, claimed.collectionId), isNull(collections.deletedAt)));
+  if (!row) return null;
+  const { embeddingProvider, embeddingModel, embeddingDim, chunking, ...document } = row;
+  return { ...document, collection: { embeddingProvider, embeddingModel, embeddingDim, chunking } };
 }
 
 /**
@@ -145,12 +157,13 @@ export async function markIndexed(
       embeddingTokens: result.embeddingTokens,
     })
     .where(stillCurrent(job))
-    .returning({ collectionId: documents.collectionId });
+    .returning({
+      // The model that embedded the chunks, for the usage event, read in the same round trip.
+      model: sql<
+        string | null
+      >`(select ${collections.embeddingModel} from ${collections} where ${collections.id} = ${documents.collectionId})`,
+    });
   if (!indexed) return;
-  const [collection] = await db
-    .select({ model: collections.embeddingModel })
-    .from(collections)
-    .where(eq(collections.id, indexed.collectionId));
   const work = `document:${job.documentId}:${job.generation}`;
   const about = { resourceType: "document", resourceId: job.documentId } as const;
   await recordUsageEvents(db, [
@@ -159,7 +172,7 @@ export async function markIndexed(
       meter: "embedding_tokens",
       quantity: result.embeddingTokens,
       unit: "tokens",
-      model: collection?.model ?? null,
+      model: indexed.model,
       ...about,
     },
     { eventKey: `${work}:chunks`, meter: "chunks", quantity: result.chunkCount, unit: "chunks", ...about },

@@ -17,11 +17,11 @@ import { createCollection, type DocumentResponse, settled } from "../../routes/r
 import { fakeEmbeddingsScope } from "../embed/test-fixtures";
 import { type IngestDeps, IngestRetry, ingestDocument } from "./ingest-document";
 import type { IngestJob } from "./job";
-import { ingestDeps, ownerConnection, queuedDocument } from "./test-fixtures";
+import { ingestDeps, ownerConnection, queuedDocument, type TestIngestDeps } from "./test-fixtures";
 
-const opened: IngestDeps[] = [];
+const opened: TestIngestDeps[] = [];
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((d) => d.client.end()));
+  await Promise.all(opened.splice(0).map((d) => d.close()));
 });
 
 async function deps(overrides: Partial<IngestDeps> = {}) {

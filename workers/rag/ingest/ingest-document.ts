@@ -1,4 +1,3 @@
-import type { Client } from "@neondatabase/serverless";
 import { withTenant } from "../../../db/tenant";
 import { chunkDocument } from "../chunk/chunk-document";
 import { type ChunkingSettings, chunkingSettingsSchema } from "../chunk/settings";
@@ -7,6 +6,7 @@ import { type EmbeddingSettings, embeddingProvider } from "../embed/provider";
 import { EmbeddingError, type EmbeddingProviderName } from "../embed/types";
 import { parseDocument } from "../parse/parse-document";
 import { isSupportedMimeType, UnparseableDocumentError } from "../parse/types";
+import type { Connections } from "./connections";
 import {
   advanceStage,
   type ClaimedDocument,
@@ -20,7 +20,8 @@ import { MissingOriginalError, readOriginal } from "./storage";
 import { replaceChunks } from "./write-chunks";
 
 export interface IngestDeps {
-  client: Client;
+  /** Where each of the attempt's transactions runs: the batch's shared connections, or one of the caller's. */
+  connections: Connections;
   bucket: R2Bucket;
   embedding: EmbeddingSettings;
   /** Attempts after which a failing document is failed for good (RAG_MAX_ATTEMPTS). */
@@ -54,7 +55,8 @@ export class IngestRetry extends Error {
  * @throws IngestRetry for a failure a later attempt may not meet (after recording it).
  */
 export async function ingestDocument(deps: IngestDeps, job: IngestJob): Promise<IngestOutcome> {
-  const inTenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.client, job.tenantId, fn);
+  const inTenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) =>
+    deps.connections.use((client) => withTenant(client, job.tenantId, fn));
   const document = await inTenant((db) => claimDocument(db, job));
   if (!document) return { kind: "skipped" };
 

@@ -7,6 +7,7 @@ import { toHex } from "../../lib/bytes";
 import { newId } from "../../lib/ids";
 import { withTenantDb } from "../../routes/conversations/test-fixtures";
 import { embeddingSettings } from "../embed/provider";
+import { SharedConnections } from "./connections";
 import type { IngestDeps } from "./ingest-document";
 import type { IngestJob } from "./job";
 import { originalKey } from "./storage";
@@ -40,18 +41,23 @@ export async function queuedDocument(
   return { tenantId, documentId: id, generation: 1 };
 }
 
+/** What the consumer passes `ingestDocument`, and a way to close its connections. */
+export type TestIngestDeps = IngestDeps & { close(): Promise<void> };
+
 /**
- * Test-only: what the consumer passes `ingestDocument`, on a connection of the caller's own
- * (end it with `deps.client.end()`).
+ * Test-only: what the consumer passes `ingestDocument`, on one shared connection of the
+ * caller's own, opened on first use (close it with `deps.close()`).
  */
-export async function ingestDeps(overrides: Partial<IngestDeps> = {}): Promise<IngestDeps> {
+export async function ingestDeps(overrides: Partial<IngestDeps> = {}): Promise<TestIngestDeps> {
   const config = parseConfig(env);
+  const connections = new SharedConnections(() => connect(config));
   return {
-    client: await connect(config),
+    connections,
     bucket: env.DOCUMENTS,
     embedding: embeddingSettings(config, env),
     maxAttempts: config.RAG_MAX_ATTEMPTS,
     ...overrides,
+    close: () => connections.close(),
   };
 }
 

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { ragQueries, ragSources } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
 import { newId } from "../../lib/ids";
@@ -21,14 +22,16 @@ export interface RecordedQuery {
 /**
  * Records a retrieval (and, for an answer, the answer and which hits it cites) as one
  * `rag_queries` row and a `rag_sources` row per hit, in the caller's transaction, so the record
- * exists exactly when the request succeeded. Returns the query id.
+ * exists exactly when the request succeeded. One statement: the query's insert rides in a CTE
+ * of its sources' insert (the sources' foreign key is checked at the statement's end, when the
+ * query row is there). Returns the query id.
  *
  * @example
  * const queryId = await recordRagQuery(db, { kind: "search", query, collectionIds, params, latencyMs, createdBy, hits });
  */
 export async function recordRagQuery(db: TenantDb, entry: RecordedQuery): Promise<string> {
   const id = newId();
-  await db.insert(ragQueries).values({
+  const query = db.insert(ragQueries).values({
     id,
     tenantId: db.tenantId,
     collectionId: entry.collectionIds[0] ?? null,
@@ -43,17 +46,20 @@ export async function recordRagQuery(db: TenantDb, entry: RecordedQuery): Promis
     inputTokens: entry.answer?.inputTokens ?? null,
     outputTokens: entry.answer?.outputTokens ?? null,
   });
-  if (entry.hits.length > 0) {
-    await db.insert(ragSources).values(
-      entry.hits.map((hit) => ({
-        tenantId: db.tenantId,
-        ragQueryId: id,
-        chunkId: hit.chunkId,
-        score: hit.score,
-        rank: hit.rank,
-        cited: entry.cited?.has(hit.chunkId) ?? false,
-      })),
-    );
+  if (entry.hits.length === 0) {
+    await query;
+    return id;
   }
+  const sources = db.insert(ragSources).values(
+    entry.hits.map((hit) => ({
+      tenantId: db.tenantId,
+      ragQueryId: id,
+      chunkId: hit.chunkId,
+      score: hit.score,
+      rank: hit.rank,
+      cited: entry.cited?.has(hit.chunkId) ?? false,
+    })),
+  );
+  await db.execute(sql`with recorded_query as (${query.getSQL()}) ${sources.getSQL()}`);
   return id;
 }

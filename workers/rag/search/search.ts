@@ -12,7 +12,12 @@ import type { SearchFilter } from "./filters";
 import { fulltextSearch } from "./fulltext-search";
 import { reciprocalRankFusion } from "./fuse";
 import { type HydratedChunk, hydrateChunks } from "./hydrate";
-import { type VectorGroup, vectorSearch } from "./vector-search";
+import {
+  applyVectorSearchSettings,
+  type VectorGroup,
+  vectorSearch,
+  vectorSearchSettings,
+} from "./vector-search";
 
 export const SEARCH_MODES = ["vector", "fulltext", "hybrid"] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -30,6 +35,46 @@ export const MAX_TOP_K = 50;
  */
 export function hybridCandidates(topK: number): number {
   return Math.max(4 * topK, 40);
+}
+
+/** How many candidates each method fetches: `topK`, or in hybrid mode the pool fusion draws from. */
+function candidatesPerMethod(mode: SearchMode, topK: number): number {
+  return mode === "hybrid" ? hybridCandidates(topK) : topK;
+}
+
+type SearchShape = Pick<SearchRequest, "mode" | "topK">;
+
+/** The rows the vector search of `request` asks for; null when it runs none (full text only). */
+function vectorLimit(request: SearchShape): number | null {
+  const mode = request.mode ?? "hybrid";
+  return mode === "fulltext" ? null : candidatesPerMethod(mode, request.topK ?? DEFAULT_TOP_K);
+}
+
+/**
+ * The settings, local to its transaction, that `searchChunks` runs `request` under (none for
+ * full-text search). A caller that opens the transaction for the search passes them to
+ * `withTenant` (`settings`), which sends them in its opening round trip instead of the search
+ * sending them as a statement of its own.
+ *
+ * @example
+ * await withTenant(client, tenantId, (db) => searchChunks(db, providerFor, request), { settings: searchSettings(request) });
+ */
+export function searchSettings(request: SearchShape): Record<string, string> {
+  const limit = vectorLimit(request);
+  return limit === null ? {} : vectorSearchSettings(limit);
+}
+
+/**
+ * Sends the settings `searchChunks` will run `request` under now (nothing for full-text search,
+ * or when the transaction was opened with them), so their round trip overlaps what the caller
+ * does meanwhile, such as looking up the collections, instead of preceding the vector statement.
+ *
+ * @example
+ * const [collections] = await Promise.all([loadCollections(ids), prepareSearch(db, request)]);
+ */
+export async function prepareSearch(db: TenantDb, request: SearchShape): Promise<void> {
+  const limit = vectorLimit(request);
+  if (limit !== null) await applyVectorSearchSettings(db, limit);
 }
 
 /** The fields of a collection a search needs: which model embedded it. */
@@ -110,7 +155,7 @@ export async function searchChunks(
   }
   if (request.collections.length === 0) return { hits: [], embeddingTokens: 0, embeddings: [] };
   const scope = { collectionIds: request.collections.map((c) => c.id), filter: request.filter };
-  const limit = mode === "hybrid" ? hybridCandidates(topK) : topK;
+  const limit = candidatesPerMethod(mode, topK);
 
   const runVector = async () => {
     const { groups, embeddings } = await embedQuery(providerFor, request.collections, request.query);

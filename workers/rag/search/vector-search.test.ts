@@ -1,13 +1,15 @@
+import { env } from "cloudflare:workers";
 import { type SQL, sql } from "drizzle-orm";
 import { describe, expect, it, test } from "vitest";
+import { connect } from "../../../db/client";
 import { EMBEDDING_DIMS } from "../../../db/schema/rag";
-import type { TenantDb } from "../../../db/tenant";
+import { type TenantDb, withTenant } from "../../../db/tenant";
 import { createTenant } from "../../../test/harness/fixtures";
 import { withTenantDb } from "../../routes/conversations/test-fixtures";
 import { localEmbeddings } from "../embed/local";
 import { cosine } from "../embed/test-fixtures";
 import { seedCollection, seedDocuments } from "./test-fixtures";
-import { efSearchFor, vectorSearch, vectorSearchQuery } from "./vector-search";
+import { efSearchFor, vectorSearch, vectorSearchQuery, vectorSearchSettings } from "./vector-search";
 
 interface PlanNode {
   "Node Type": string;
@@ -138,5 +140,55 @@ describe("vectorSearch", () => {
     });
     expect(found).toHaveLength(10);
     expect(exact["Actual Rows"]).toBe(0);
+  });
+
+  it("sends its HNSW settings only when the transaction was not opened with them", async () => {
+    const tenantId = (await createTenant()).tenant.id;
+    const kb = await seedCollection(tenantId);
+    await seedDocuments(tenantId, kb, [{ leaves: [{ content: "Rotate the signing key every quarter." }] }]);
+    const [vector] = (await localEmbeddings(384).embed(["signing key"], "query")).vectors as [number[]];
+    const scope = { collectionIds: [kb.id] };
+    const group = { collectionIds: [kb.id], dim: 384 as const, vector };
+    const client = await connect(env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string });
+    const sent: string[] = [];
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(client, {
+      query: (...args: unknown[]) => {
+        const first = args[0] as string | { text: string };
+        sent.push(typeof first === "string" ? first : first.text);
+        return query(...args);
+      },
+    });
+    const settingsSent = () => sent.filter((text) => text.startsWith("select set_config")).length;
+    const efSearch = async (db: TenantDb) =>
+      String(
+        (await db.execute<{ ef: string }>(sql`select current_setting('hnsw.ef_search') as ef`)).rows[0]?.ef,
+      );
+    try {
+      const unset = await withTenant(client, tenantId, async (db) => {
+        const found = await vectorSearch(db, scope, [group], 10);
+        return { found, ef: await efSearch(db) };
+      });
+      expect(settingsSent()).toBe(1);
+      sent.length = 0;
+      const preset = await withTenant(
+        client,
+        tenantId,
+        async (db) => {
+          const found = await vectorSearch(db, scope, [group], 10);
+          const first = { found, ef: await efSearch(db) };
+          // A later search for more rows in the same transaction sets its own ef_search.
+          await vectorSearch(db, scope, [group], 50);
+          return { first, wider: await efSearch(db) };
+        },
+        { settings: vectorSearchSettings(10) },
+      );
+      expect(preset.first).toEqual(unset);
+      expect(unset.ef).toBe(String(efSearchFor(10)));
+      expect(preset.wider).toBe(String(efSearchFor(50)));
+      expect(settingsSent()).toBe(1);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -82,13 +82,49 @@ export function vectorSearchQuery(
 }
 
 /**
- * The `limit` leaf chunks nearest to the query across all groups, best first, scored by cosine
- * similarity (`1 - distance`). Sets, local to the caller's transaction,
+ * The HNSW settings a search for `limit` rows runs under, local to its transaction:
  * `hnsw.iterative_scan = relaxed_order` (without it the tenant, collection and metadata filters
  * starve the index scan and fewer than `limit` rows come back) and `hnsw.ef_search` from
- * `efSearchFor`. Relaxed order may hand rows back slightly out of order, and groups of
- * different models are merged, so the result is sorted here. Similarities of different models
- * are not calibrated against each other; merging them by score is the best one list can do.
+ * `efSearchFor`. A caller that knows the limit before its transaction opens passes these to
+ * `withTenant` (`settings`), which sends them in the opening round trip; `vectorSearch` then
+ * sends nothing of its own.
+ *
+ * @example
+ * await withTenant(client, tenantId, (db) => vectorSearch(db, scope, groups, 10), { settings: vectorSearchSettings(10) });
+ */
+export function vectorSearchSettings(limit: number): Record<string, string> {
+  return { "hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": String(efSearchFor(limit)) };
+}
+
+/**
+ * What each transaction's settings are as far as this module knows: those it was opened with,
+ * then those set here (a later search in it may want another `ef_search`).
+ */
+const known = new WeakMap<TenantDb, Readonly<Record<string, string>>>();
+
+/**
+ * Puts `vectorSearchSettings(limit)` in place in the transaction, unless they already are (sent
+ * in its opening, or by an earlier call). A caller may start it early, alongside other I/O, so
+ * its round trip overlaps that instead of preceding the vector statement.
+ */
+export async function applyVectorSearchSettings(db: TenantDb, limit: number): Promise<void> {
+  const wanted = vectorSearchSettings(limit);
+  const current = known.get(db) ?? db.settings ?? {};
+  const missing = Object.entries(wanted).filter(([name, value]) => current[name] !== value);
+  // Known before the statement returns: the connection runs statements in the order sent, so
+  // whatever runs next in the transaction runs after it.
+  known.set(db, { ...current, ...wanted });
+  if (missing.length === 0) return;
+  const calls = missing.map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
+  await db.execute(sql`select ${sql.join(calls, sql`, `)}`);
+}
+
+/**
+ * The `limit` leaf chunks nearest to the query across all groups, best first, scored by cosine
+ * similarity (`1 - distance`), under `vectorSearchSettings(limit)`. Relaxed order may hand rows
+ * back slightly out of order, and groups of different models are merged, so the result is
+ * sorted here. Similarities of different models are not calibrated against each other; merging
+ * them by score is the best one list can do.
  *
  * @throws Error when a vector's length does not match its group's dimension.
  * @example
@@ -101,9 +137,7 @@ export async function vectorSearch(
   limit: number,
 ): Promise<Candidate[]> {
   if (groups.length === 0) return [];
-  await db.execute(
-    sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(efSearchFor(limit))}, true)`,
-  );
+  await applyVectorSearchSettings(db, limit);
   const best = new Map<string, number>();
   for (const group of groups) {
     const { rows } = await db.execute<{ id: string; distance: number | string }>(

@@ -5,6 +5,7 @@ import type { Collection } from "../../../db/types";
 import { api, type ProblemBody } from "../../../test/harness/api";
 import { expectAuthRequired, expectRoles } from "../../../test/harness/authz";
 import { createTenant, type TenantFixture } from "../../../test/harness/fixtures";
+import { receivedSpans, requestSpan } from "../../../test/harness/observability";
 import { type SeededDocument, seedCollection, seedDocuments } from "../../rag/search/test-fixtures";
 import { withTenantDb } from "../conversations/test-fixtures";
 import type { RagSearchResponse } from "./search";
@@ -90,6 +91,22 @@ describe("POST /v1/rag/search", () => {
       expect(s.score).toBeCloseTo(res.body.hits[i]?.score as number, 5);
       expect(s.cited).toBe(false);
     });
+  });
+
+  it("records the query and its sources in one statement", async () => {
+    const requestId = `req_rag_search_${crypto.randomUUID()}`;
+    const res = await api.post<RagSearchResponse>(PATH, {
+      token: a.token,
+      headers: { "x-request-id": requestId },
+      body: { query: "how do I rotate an API key?", collectionIds: [kb.id], mode: "vector" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.hits.length).toBeGreaterThan(1);
+    const { traceId } = await requestSpan(requestId);
+    const statements = (await receivedSpans({ traceId }))
+      .filter((s) => s.attributes["db.system"] === "postgresql")
+      .map((s) => s.name);
+    expect(statements.filter((name) => /rag_queries|rag_sources/.test(name))).toEqual(["WITH rag_queries"]);
   });
 
   test.each([

@@ -6,7 +6,12 @@ import { cachedCollections } from "../../cache/collections";
 import { ApiError } from "../../lib/errors";
 import { type EmbeddingSettings, embeddingProvider } from "../../rag/embed/provider";
 import { EmbeddingError } from "../../rag/embed/types";
-import { type SearchCollection, type SearchResult, searchChunks } from "../../rag/search/search";
+import {
+  prepareSearch,
+  type SearchCollection,
+  type SearchResult,
+  searchChunks,
+} from "../../rag/search/search";
 import type { RagSearchRequest } from "./schemas";
 
 /** What a retrieval needs from a search or answer request. */
@@ -34,7 +39,11 @@ export async function retrieve(
   /** The request's cache (see workers/cache): the collections' settings are read through it. */
   cache?: CacheDeps,
 ): Promise<SearchResult & { collectionIds: string[] }> {
-  const searched = await loadCollections(cache, db, input.collectionIds);
+  // The search's settings travel while the collections are looked up (usually in Redis).
+  const [searched] = await Promise.all([
+    loadCollections(cache, db, input.collectionIds),
+    prepareSearch(db, input),
+  ]);
   try {
     const result = await searchChunks(db, (choice) => embeddingProvider(choice, settings), {
       collections: searched,

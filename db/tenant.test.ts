@@ -1,0 +1,94 @@
+import { env } from "cloudflare:workers";
+import type { Client } from "@neondatabase/serverless";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTenant } from "../test/harness/fixtures";
+import { connect } from "./client";
+import { withTenant } from "./tenant";
+
+const config = env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string };
+const open: Client[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.end()));
+});
+
+/** An app connection whose statements are counted (each `query` call is one round trip). */
+async function countedConnection() {
+  const client = await connect(config);
+  open.push(client);
+  const sent: string[] = [];
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  Object.assign(client, {
+    query: (...args: unknown[]) => {
+      const first = args[0] as string | { text: string };
+      sent.push(typeof first === "string" ? first : first.text);
+      return query(...args);
+    },
+  });
+  return { client, sent };
+}
+
+const setting = async (client: Client, name: string) =>
+  String((await client.query("select current_setting($1, true) as v", [name])).rows[0]?.v ?? "");
+
+describe("withTenant settings", () => {
+  it("sets them in the opening round trip, for the transaction only", async () => {
+    const { tenant } = await createTenant();
+    const { client, sent } = await countedConnection();
+    const before = await setting(client, "hnsw.ef_search");
+    sent.length = 0;
+    const inside = await withTenant(
+      client,
+      tenant.id,
+      async (db) => ({ settings: db.settings, efSearch: await setting(client, "hnsw.ef_search") }),
+      { settings: { "hnsw.ef_search": "123", "hnsw.iterative_scan": "relaxed_order" } },
+    );
+    expect(inside).toEqual({
+      settings: { "hnsw.ef_search": "123", "hnsw.iterative_scan": "relaxed_order" },
+      efSearch: "123",
+    });
+    expect(sent).toHaveLength(3);
+    expect(sent[0]).toMatch(/^BEGIN; SELECT set_config\('hnsw.ef_search', '123', true\)/);
+    expect(await setting(client, "hnsw.ef_search")).toBe(before);
+  });
+
+  it("cannot change the tenant or the role the transaction runs as", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const { client } = await countedConnection();
+    const seen = await withTenant(
+      client,
+      a.tenant.id,
+      async () => ({ tenant: await setting(client, "app.tenant_id"), role: await setting(client, "role") }),
+      { settings: { "app.tenant_id": b.tenant.id, role: "none" } },
+    );
+    expect(seen).toEqual({ tenant: a.tenant.id, role: "meridian_tenant" });
+  });
+
+  it("refuses, before sending anything, a name or value that could break out of its quotes", async () => {
+    const { tenant } = await createTenant();
+    const { client, sent } = await countedConnection();
+    const refused: Record<string, string>[] = [
+      { "hnsw.ef_search'); drop table tenants; --": "1" },
+      { "hnsw.ef_search": "1', true); drop table tenants; --" },
+      { "hnsw.ef_search": "1 2" },
+      { "hnsw.ef_search": "1\\" },
+    ];
+    for (const settings of refused) {
+      await expect(withTenant(client, tenant.id, async () => undefined, { settings })).rejects.toThrow(
+        /refused/,
+      );
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it("sends the same opening as before without settings", async () => {
+    const { tenant } = await createTenant();
+    const { client, sent } = await countedConnection();
+    const state = await withTenant(client, tenant.id, async (db, s) => ({ settings: db.settings, ...s }));
+    expect(state).toEqual({ settings: undefined, tenantActive: true });
+    expect(sent[0]).toBe(
+      `BEGIN; SET LOCAL ROLE meridian_tenant; SELECT set_config('app.tenant_id', '${tenant.id}', true); ` +
+        `SELECT status FROM tenants WHERE id = '${tenant.id}' AND deleted_at IS NULL`,
+    );
+  });
+});
