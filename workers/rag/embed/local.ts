@@ -64,7 +64,10 @@ export function hashedVector(text: string, dim: number): number[] {
     const sign = fnv1a(`±${feature}`) & 1 ? 1 : -1;
     vector[hash % dim] = (vector[hash % dim] ?? 0) + sign * (1 + Math.log(count));
   }
-  const norm = Math.hypot(...vector);
+  // A plain sum of squares and sqrt, not Math.hypot: both are exactly specified by IEEE 754,
+  // while hypot's rounding differs between V8 versions, and the fake vendors (Node) must give
+  // the very vectors the Worker (workerd) computes.
+  const norm = Math.sqrt(vector.reduce((sum, v) => sum + v * v, 0));
   // An empty text (no words) has no direction; a unit vector on one axis keeps cosine defined.
   if (norm === 0) {
     vector[0] = 1;
