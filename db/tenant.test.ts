@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Client } from "@neondatabase/serverless";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTenant } from "../test/harness/fixtures";
+import { recordStatements } from "../test/harness/recorded-statements";
 import { connect } from "./client";
 import { withTenant } from "./tenant";
 
@@ -15,15 +16,7 @@ afterEach(async () => {
 async function countedConnection() {
   const client = await connect(config);
   open.push(client);
-  const sent: string[] = [];
-  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  Object.assign(client, {
-    query: (...args: unknown[]) => {
-      const first = args[0] as string | { text: string };
-      sent.push(typeof first === "string" ? first : first.text);
-      return query(...args);
-    },
-  });
+  const sent = recordStatements(client);
   return { client, sent };
 }
 

@@ -5,6 +5,7 @@ import { connect } from "../../../db/client";
 import { EMBEDDING_DIMS } from "../../../db/schema/rag";
 import { type TenantDb, withTenant } from "../../../db/tenant";
 import { createTenant } from "../../../test/harness/fixtures";
+import { recordStatements } from "../../../test/harness/recorded-statements";
 import { withTenantDb } from "../../routes/conversations/test-fixtures";
 import { localEmbeddings } from "../embed/local";
 import { cosine } from "../embed/test-fixtures";
@@ -150,15 +151,7 @@ describe("vectorSearch", () => {
     const scope = { collectionIds: [kb.id] };
     const group = { collectionIds: [kb.id], dim: 384 as const, vector };
     const client = await connect(env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string });
-    const sent: string[] = [];
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    Object.assign(client, {
-      query: (...args: unknown[]) => {
-        const first = args[0] as string | { text: string };
-        sent.push(typeof first === "string" ? first : first.text);
-        return query(...args);
-      },
-    });
+    const sent = recordStatements(client);
     const settingsSent = () => sent.filter((text) => text.startsWith("select set_config")).length;
     const efSearch = async (db: TenantDb) =>
       String(
