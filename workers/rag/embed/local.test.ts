@@ -12,6 +12,24 @@ describe("localEmbeddings", () => {
     expect(Math.hypot(...(a ?? []))).toBeCloseTo(1, 10);
   });
 
+  it("gives the same vectors in every runtime: pinned values, computed in Node, checked in workerd", async () => {
+    // Words and n-grams repeated up to 15 times, so the 1 + ln(tf) weights are exercised: the
+    // fake vendors (Node) and the Worker must agree to the last bit.
+    const text = `Vectors are indexed with HNSW; the index's vectors are 'indexed' — Ünïcödé straße 2026! ${"index vectors indexes ".repeat(7)}`;
+    const [vector = []] = (await localEmbeddings(384).embed([text], "document")).vectors;
+    const nonZero = vector.flatMap((value, i) => (value === 0 ? [] : [[i, value]]));
+    expect(nonZero).toHaveLength(107);
+    expect(nonZero.slice(0, 6)).toEqual([
+      [1, -0.11410926246821441],
+      [3, -0.035690099243289634],
+      [4, 0.035690099243289634],
+      [6, 0.06042859090768049],
+      [7, -0.11410926246821441],
+      [9, -0.035690099243289634],
+    ]);
+    expect(vector.reduce((sum, value, i) => sum + value * (i + 1), 0)).toBe(-87.47678036659036);
+  });
+
   it("ranks a related text above an unrelated one", async () => {
     const provider = localEmbeddings(768);
     const {

@@ -10,13 +10,14 @@ describe("Voyage AI embeddings", () => {
   it("sends the texts, model and input type with the bearer key, and maps the answer", async () => {
     const fake = fakeEmbeddingsScope();
     const provider = embeddingProvider({ provider: "voyage", model: "voyage-3.5", dim: 1024 }, fake.settings);
-    const texts = [`one two ${tag()}`, "four five"];
+    // The second text repeats words and n-grams: the fake (Node) must weigh them as the Worker does.
+    const texts = [`one two ${tag()}`, "four five five five index indexes indexed indexing index index"];
 
     const result = await provider.embed(texts, "document");
 
     expect(result.vectors).toEqual(texts.map((t) => hashedVector(t, 1024)));
     // The fake bills one token per word.
-    expect(result.tokens).toBe(5);
+    expect(result.tokens).toBe(13);
     const [request] = await fake.requests("voyage");
     expect(request?.path).toBe("/v1/embeddings");
     expect(request?.headers.authorization).toBe(`Bearer ${fake.settings.voyage.apiKey}`);
