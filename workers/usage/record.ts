@@ -1,7 +1,7 @@
-import { type UsageMeter, usageEvents } from "../../db/schema/usage";
+import { sql } from "drizzle-orm";
+import { type UsageMeter, usageEvents, usageRollups } from "../../db/schema/usage";
 import type { TenantDb } from "../../db/tenant";
 import { addSpend, type SpendChange } from "../quotas/budget";
-import { addToRollups } from "./rollups";
 
 /** One event as the metered code describes it; the tenant comes from the transaction. */
 export type UsageEvent = Omit<typeof usageEvents.$inferInsert, "id" | "tenantId" | "createdAt" | "meter"> & {
@@ -15,27 +15,49 @@ export type UsageEvent = Omit<typeof usageEvents.$inferInsert, "id" | "tenantId"
  * month's spend (budget_periods, which budgets are checked against), so both agree with the
  * events. Returns how the spend moved (see
  * `announceBudgetCrossings`).
+ *
+ * The events and their rollups are one statement (one round trip): the rollup upsert reads
+ * the rows the insert returned, so only what was actually added is summed.
  */
 export async function recordUsageEvents(db: TenantDb, events: readonly UsageEvent[]): Promise<SpendChange[]> {
   if (events.length === 0) return [];
-  const added = await db
-    .insert(usageEvents)
-    .values(events.map((event) => ({ ...event, tenantId: db.tenantId })))
-    .onConflictDoNothing({ target: [usageEvents.tenantId, usageEvents.eventKey] })
-    .returning({
-      occurredAt: usageEvents.occurredAt,
-      meter: usageEvents.meter,
-      quantity: usageEvents.quantity,
-      costMicroUsd: usageEvents.costMicroUsd,
-      model: usageEvents.model,
-      agentId: usageEvents.agentId,
-      userId: usageEvents.userId,
-      apiKeyId: usageEvents.apiKeyId,
-    });
-  await addToRollups(db, added);
+  const added = db.$with("added").as(
+    db
+      .insert(usageEvents)
+      .values(events.map((event) => ({ ...event, tenantId: db.tenantId })))
+      .onConflictDoNothing({ target: [usageEvents.tenantId, usageEvents.eventKey] })
+      .returning({
+        occurredAt: usageEvents.occurredAt,
+        meter: usageEvents.meter,
+        quantity: usageEvents.quantity,
+        costMicroUsd: usageEvents.costMicroUsd,
+        // Read by the rollup below only.
+        tenantId: usageEvents.tenantId,
+        model: usageEvents.model,
+        agentId: usageEvents.agentId,
+        userId: usageEvents.userId,
+        apiKeyId: usageEvents.apiKeyId,
+      }),
+  );
+  // Summed per UTC hour (date_bin from the epoch, whatever the session's time zone) and per
+  // every grouping reports offer; a NULLS NOT DISTINCT key, so events without a model or agent
+  // share a row.
+  const rolledUp = db.$with("rolled_up", {}).as(
+    sql`insert into ${usageRollups}
+          (tenant_id, hour, meter, model, agent_id, user_id, api_key_id, quantity, cost_micro_usd, events)
+        select tenant_id, date_bin('1 hour', occurred_at, timestamptz '1970-01-01 00:00:00+00'), meter,
+               model, agent_id, user_id, api_key_id, sum(quantity), sum(cost_micro_usd), count(*)
+          from added
+         group by 1, 2, 3, 4, 5, 6, 7
+        on conflict on constraint usage_rollups_key do update
+           set quantity = ${usageRollups}.quantity + excluded.quantity,
+               cost_micro_usd = ${usageRollups}.cost_micro_usd + excluded.cost_micro_usd,
+               events = ${usageRollups}.events + excluded.events`,
+  );
+  const rows = await db.with(added, rolledUp).select().from(added);
   return addSpend(
     db,
-    added.map((row) => ({
+    rows.map((row) => ({
       occurredAt: row.occurredAt,
       tokens: MODEL_TOKEN_METERS.has(row.meter) ? row.quantity : 0,
       microUsd: row.costMicroUsd,
