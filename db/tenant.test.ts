@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@neondatabase/serverless";
+import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTenant } from "../test/harness/fixtures";
 import { recordStatements } from "../test/harness/recorded-statements";
 import { connect } from "./client";
-import { withTenant } from "./tenant";
+import { agents } from "./schema/agents";
+import { tenantStatement, withTenant } from "./tenant";
 
 const config = env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string };
 const open: Client[] = [];
@@ -83,5 +85,73 @@ describe("withTenant settings", () => {
       `BEGIN; SET LOCAL ROLE meridian_tenant; SELECT set_config('app.tenant_id', '${tenant.id}', true); ` +
         `SELECT status FROM tenants WHERE id = '${tenant.id}' AND deleted_at IS NULL`,
     );
+  });
+});
+
+describe("tenantStatement", () => {
+  const newAgent = (client: Client, tenantId: string, name: string) =>
+    tenantStatement(client, tenantId, (db) =>
+      db.insert(agents).values({ tenantId, name, model: "claude-sonnet-4-5" }).returning({ id: agents.id }),
+    );
+
+  it("runs one statement in a tenant transaction of its own, opened and committed in the same round trip", async () => {
+    const { tenant } = await createTenant();
+    const { client, sent } = await countedConnection();
+    const name = 'it\'s "quoted"; drop table agents; --';
+    const [row] = await newAgent(client, tenant.id, name);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(
+      /^BEGIN; SET LOCAL ROLE meridian_tenant; SELECT set_config\('app\.tenant_id', '[0-9a-f-]+', true\); insert into "agents" .*; COMMIT$/s,
+    );
+    // Committed, with the value inlined intact, and the connection back to the app role, which
+    // may not read tenant tables at all outside a tenant transaction.
+    await expect(client.query("select name from agents where id = $1", [row?.id])).rejects.toThrow(
+      /permission denied/,
+    );
+    const seen = await withTenant(client, tenant.id, (db) =>
+      db
+        .select({ name: agents.name })
+        .from(agents)
+        .where(eq(agents.id, String(row?.id))),
+    );
+    expect(seen).toEqual([{ name }]);
+  });
+
+  it("is held by the tenant wall: another tenant's rows are neither seen nor changed", async () => {
+    const a = await createTenant();
+    const b = await createTenant();
+    const { client } = await countedConnection();
+    const [agent] = await newAgent(client, a.tenant.id, "a's agent");
+    const renamed = await tenantStatement(client, b.tenant.id, (db) =>
+      db
+        .update(agents)
+        .set({ name: "taken" })
+        .where(eq(agents.id, String(agent?.id)))
+        .returning({ id: agents.id }),
+    );
+    expect(renamed).toEqual([]);
+    const read = await tenantStatement(client, b.tenant.id, (db) =>
+      db.select({ id: agents.id }).from(agents),
+    );
+    expect(read).toEqual([]);
+    const kept = await withTenant(client, a.tenant.id, (db) =>
+      db
+        .select({ name: agents.name })
+        .from(agents)
+        .where(eq(agents.id, String(agent?.id))),
+    );
+    expect(kept).toEqual([{ name: "a's agent" }]);
+  });
+
+  it("rolls back a statement that fails, and the connection goes on", async () => {
+    const { tenant } = await createTenant();
+    const { client } = await countedConnection();
+    await expect(
+      tenantStatement(client, tenant.id, (db) =>
+        db.insert(agents).values({ tenantId: tenant.id, name: null as unknown as string, model: "m" }),
+      ),
+    ).rejects.toThrow(/null value/);
+    const [row] = await newAgent(client, tenant.id, "after the failure");
+    expect(row?.id).toEqual(expect.any(String));
   });
 });

@@ -1,5 +1,7 @@
 import type { Client } from "@neondatabase/serverless";
+import type { SQLWrapper } from "drizzle-orm";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { isUuid } from "../workers/lib/ids";
 import * as schema from "./schema";
 
@@ -12,6 +14,8 @@ export const TENANT_ROLE = "meridian_tenant";
  */
 export type TenantDb = NeonDatabase<typeof schema> & {
   readonly tenantId: string;
+  /** The transaction's connection, for a hot path that sends a statement of its own. */
+  readonly $client: Client;
   /** The `settings` the transaction was opened with, so a caller can skip setting them again. */
   readonly settings?: Readonly<Record<string, string>>;
 };
@@ -66,6 +70,97 @@ function settingStatements(settings: Readonly<Record<string, string>> = {}): str
 }
 
 /**
+ * The statements that open a tenant transaction, and where the tenant's (and session's) state
+ * rows come back among their results (when `readState`).
+ */
+function opening(client: Client, tenantId: string, opts: TenantOptions, readState = true) {
+  const tenant = uuidLiteral(tenantId, "tenant id");
+  const statements = [
+    ...(openReadOnly.has(client) ? ["ROLLBACK"] : []),
+    opts.readOnly ? "BEGIN READ ONLY" : "BEGIN",
+    // Before the role and the tenant, so no setting can change either.
+    ...settingStatements(opts.settings),
+    `SET LOCAL ROLE ${TENANT_ROLE}`,
+    `SELECT set_config('app.tenant_id', ${tenant}, true)`,
+  ];
+  const tenantAt = statements.length;
+  if (!readState) return { statements, tenantAt, userAt: tenantAt };
+  statements.push(`SELECT status FROM tenants WHERE id = ${tenant} AND deleted_at IS NULL`);
+  const userAt = statements.length;
+  if (opts.session) {
+    const user = uuidLiteral(opts.session.userId, "user id");
+    const session = uuidLiteral(opts.session.sessionId, "session id");
+    statements.push(
+      `SELECT u.status, u.role, (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active
+         FROM users u LEFT JOIN sessions s ON s.id = ${session} AND s.user_id = u.id
+        WHERE u.id = ${user} AND u.deleted_at IS NULL`,
+    );
+  }
+  return { statements, tenantAt, userAt };
+}
+
+const inlining = new PgDialect();
+
+/** Drizzle over each connection, made once: making one reads the whole schema's relations. */
+const drizzleByClient = new WeakMap<Client, NeonDatabase<typeof schema> & { $client: Client }>();
+
+/** The connection's drizzle, seen through a handle that also carries the tenant (and settings). */
+function tenantDb(client: Client, tenantId: string, settings?: TenantOptions["settings"]): TenantDb {
+  let db = drizzleByClient.get(client);
+  if (!db) {
+    db = drizzle({ client, schema });
+    drizzleByClient.set(client, db);
+  }
+  // A new object per transaction whose prototype is the shared drizzle: its methods find the
+  // session and dialect through `this`, and no tenant can stay behind on the shared one.
+  return Object.assign(Object.create(db) as typeof db, {
+    tenantId,
+    ...(settings ? { settings: { ...settings } } : {}),
+  });
+}
+
+/**
+ * One statement in a tenant transaction of its own, in one round trip instead of three: the
+ * opening, the statement and the COMMIT travel as one simple-protocol message. For small,
+ * frequent writes such as a document's stage stamps, where the opening and the COMMIT would
+ * cost twice what the statement does.
+ *
+ * The simple protocol takes no parameters, so drizzle inlines them as literals (strings
+ * quoted with `''` doubling, which is exact while `standard_conforming_strings` is on, as it
+ * is by default and nothing here changes). Meant for statements built from ids, numbers and
+ * short words, not for large or binary values. The tenant's state is not read; `settings` are
+ * set as `withTenant` sets them.
+ *
+ * @returns the statement's rows, as the driver parses them (column names, not drizzle's keys).
+ * @throws whatever the statement raises, after rolling the transaction back.
+ * @example
+ * const rows = await tenantStatement(client, tenantId, (db) =>
+ *   db.update(documents).set({ status: "chunking" }).where(eq(documents.id, id)).returning({ id: documents.id }));
+ */
+export async function tenantStatement(
+  client: Client,
+  tenantId: string,
+  build: (db: TenantDb) => SQLWrapper,
+  opts: Pick<TenantOptions, "settings"> = {},
+): Promise<Record<string, unknown>[]> {
+  const { statements } = opening(client, tenantId, opts, false);
+  const db = tenantDb(client, tenantId);
+  const statement = inlining.sqlToQuery(build(db).getSQL().inlineParams());
+  const at = statements.length;
+  statements.push(statement.sql, "COMMIT");
+  openReadOnly.delete(client);
+  try {
+    const results = (await client.query(statements.join("; "))) as unknown as {
+      rows: Record<string, unknown>[];
+    }[];
+    return results[at]?.rows ?? [];
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
  * Runs `fn` inside one transaction scoped to `tenantId`: the role is switched to
  * `meridian_tenant` and `app.tenant_id` is set, both local to the transaction, so RLS
  * filters every statement and nothing leaks to the next user of the connection. Commits
@@ -85,28 +180,7 @@ export async function withTenant<T>(
   fn: (db: TenantDb, state: TenantState) => Promise<T>,
   opts: TenantOptions = {},
 ): Promise<T> {
-  const tenant = uuidLiteral(tenantId, "tenant id");
-  const statements = [
-    ...(openReadOnly.has(client) ? ["ROLLBACK"] : []),
-    opts.readOnly ? "BEGIN READ ONLY" : "BEGIN",
-    // Before the role and the tenant, so no setting can change either.
-    ...settingStatements(opts.settings),
-    `SET LOCAL ROLE ${TENANT_ROLE}`,
-    `SELECT set_config('app.tenant_id', ${tenant}, true)`,
-  ];
-  // Where the state rows come back: after the optional ROLLBACK and the caller's settings.
-  const tenantAt = statements.length;
-  statements.push(`SELECT status FROM tenants WHERE id = ${tenant} AND deleted_at IS NULL`);
-  const userAt = statements.length;
-  if (opts.session) {
-    const user = uuidLiteral(opts.session.userId, "user id");
-    const session = uuidLiteral(opts.session.sessionId, "session id");
-    statements.push(
-      `SELECT u.status, u.role, (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active
-         FROM users u LEFT JOIN sessions s ON s.id = ${session} AND s.user_id = u.id
-        WHERE u.id = ${user} AND u.deleted_at IS NULL`,
-    );
-  }
+  const { statements, tenantAt, userAt } = opening(client, tenantId, opts);
   const results = (await client.query(statements.join("; "))) as unknown as {
     rows: Record<string, unknown>[];
   }[];
@@ -130,11 +204,7 @@ export async function withTenant<T>(
 
   let result: T;
   try {
-    const db = Object.assign(drizzle({ client, schema }), {
-      tenantId,
-      ...(opts.settings ? { settings: { ...opts.settings } } : {}),
-    });
-    result = await fn(db, state);
+    result = await fn(tenantDb(client, tenantId, opts.settings), state);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;

@@ -11,11 +11,11 @@
  *   documents, opened at the batch's first transaction and closed after its last document, as
  *   `ragIngestConnections` does; claim, parse, chunk, embed with the offline model, then replace
  *   the chunks and mark the document indexed in one transaction, each stage recorded on the way.
- * - `write only`: that last transaction alone (tenant transaction, row lock, `replaceChunks`,
- *   `markIndexed`, on the batch's connections likewise), with the chunks and vectors computed
- *   beforehand.
+ * - `write only`: that last transaction alone (`completeDocument`: tenant transaction, the
+ *   document marked indexed and its old chunks cleared, chunk INSERTs, usage events, on the
+ *   batch's connections likewise), with the chunks and vectors computed beforehand.
  * - `baseline`: the same rows as plain multi-row INSERTs (500 rows a statement, as
- *   `replaceChunks` uses) on one open connection as the table owner: no transaction, no
+ *   `insertChunks` uses) on one open connection as the table owner: no transaction, no
  *   delete, no document update. Over `pg` straight to PostgreSQL (the baseline), over the
  *   Neon driver through the relay (to show what the driver and relay cost), and over `pg` with
  *   a new connection per document (to show what a new backend per document costs, as the
@@ -41,9 +41,7 @@ import { embedInBatches } from "../../workers/rag/embed/batches.ts";
 import { LOCAL_EMBEDDING_MODEL, localEmbeddings } from "../../workers/rag/embed/local.ts";
 import type { EmbeddingSettings } from "../../workers/rag/embed/provider.ts";
 import { SharedConnections } from "../../workers/rag/ingest/connections.ts";
-import { lockForCompletion, markIndexed } from "../../workers/rag/ingest/document-state.ts";
-import { ingestDocument } from "../../workers/rag/ingest/ingest-document.ts";
-import { replaceChunks } from "../../workers/rag/ingest/write-chunks.ts";
+import { completeDocument, ingestDocument } from "../../workers/rag/ingest/ingest-document.ts";
 import { parseDocument } from "../../workers/rag/parse/parse-document.ts";
 import { makeCorpus, markdownDocument, seededRandom } from "../rag-search/corpus.ts";
 import {
@@ -66,7 +64,7 @@ const PORT = Number(process.env.BENCH_PORT ?? 8796);
 /** The target: the consumer writes at least half as many chunks a second as plain INSERTs. */
 const TARGET_RATIO = 0.5;
 const DIM = 384;
-/** As `replaceChunks` (workers/rag/ingest/write-chunks.ts). */
+/** As `insertChunks` (workers/rag/ingest/write-chunks.ts). */
 const ROWS_PER_INSERT = 500;
 const UPLOADS_PER_REQUEST = 25;
 /** Messages a queue batch delivers at most (wrangler.toml `max_batch_size`): they share connections. */
@@ -103,10 +101,12 @@ function addStep(steps: Steps, step: string, ms: number): void {
 
 /** What a statement does, for the breakdown: `open tenant tx`, `insert chunks`, `lock document`... */
 function statementKind(text: string): string {
-  if (/^(ROLLBACK; )?BEGIN/.test(text)) return "open tenant tx";
+  if (/^(ROLLBACK; )?BEGIN/.test(text))
+    return /COMMIT$/.test(text) ? "stage stamp (one round trip)" : "open tenant tx";
   if (/^COMMIT/.test(text)) return "commit";
-  if (/for update$/i.test(text.trim())) return "lock document";
+  if (/^with "indexed"/.test(text)) return "mark indexed, clear old chunks";
   if (/^with "claimed"/.test(text)) return "claim (update documents, select collections)";
+  if (/^with "added"/.test(text)) return "insert usage_events and usage_rollups";
   const match = /^(insert into|update|delete from|select .*? from) "(\w+)"/is.exec(text);
   return match ? `${match[1]?.split(" ")[0]?.toLowerCase()} ${match[2]}` : "other statements";
 }
@@ -178,7 +178,7 @@ const CHUNK_COLUMNS = [
   "metadata",
 ] as const;
 
-/** The rows `replaceChunks` would write for a document, built the same way (new ids, parents first). */
+/** The rows `insertChunks` would write for a document, built the same way (new ids, parents first). */
 function chunkRows(tenantId: string, documentId: string, collectionId: string, doc: Prepared): unknown[][] {
   const idByOrdinal = new Map<number, string>();
   let leaf = 0;
@@ -427,22 +427,21 @@ try {
         const job = { tenantId, documentId: writeDocs[i] as string, generation: 1 };
         await connections.use((client) =>
           withTenant(client, tenantId, async (db) => {
-            if (!(await lockForCompletion(db, job)))
-              throw new Error("write only: the document is not current");
-            const count = await replaceChunks(db, {
-              documentId: job.documentId,
-              collectionId: writeCollection,
-              metadata: doc.metadata,
-              planned: doc.planned,
-              leafVectors: doc.leafVectors,
-              embeddingModel: LOCAL_EMBEDDING_MODEL,
-              embeddingDim: DIM,
-            });
-            await markIndexed(db, job, {
-              content: doc.extracted,
-              chunkCount: count,
-              embeddingTokens: doc.tokens,
-            });
+            const written = await completeDocument(
+              db,
+              job,
+              {
+                documentId: job.documentId,
+                collectionId: writeCollection,
+                metadata: doc.metadata,
+                planned: doc.planned,
+                leafVectors: doc.leafVectors,
+                embeddingModel: LOCAL_EMBEDDING_MODEL,
+                embeddingDim: DIM,
+              },
+              { content: doc.extracted, embeddingTokens: doc.tokens },
+            );
+            if (written === null) throw new Error("write only: the document is not current");
           }),
         );
       }),

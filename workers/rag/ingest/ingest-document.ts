@@ -1,4 +1,4 @@
-import { withTenant } from "../../../db/tenant";
+import { type TenantDb, withTenant } from "../../../db/tenant";
 import { chunkDocument } from "../chunk/chunk-document";
 import { type ChunkingSettings, chunkingSettingsSchema } from "../chunk/settings";
 import { embedInBatches } from "../embed/batches";
@@ -11,13 +11,13 @@ import {
   advanceStage,
   type ClaimedDocument,
   claimDocument,
-  lockForCompletion,
   markIndexed,
+  meterIndexing,
   recordFailure,
 } from "./document-state";
 import type { IngestJob } from "./job";
 import { MissingOriginalError, readOriginal } from "./storage";
-import { replaceChunks } from "./write-chunks";
+import { type ChunkWrite, insertChunks } from "./write-chunks";
 
 export interface IngestDeps {
   /** Where each of the attempt's transactions runs: the batch's shared connections, or one of the caller's. */
@@ -57,7 +57,7 @@ export class IngestRetry extends Error {
 export async function ingestDocument(deps: IngestDeps, job: IngestJob): Promise<IngestOutcome> {
   const inTenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) =>
     deps.connections.use((client) => withTenant(client, job.tenantId, fn));
-  const document = await inTenant((db) => claimDocument(db, job));
+  const document = await deps.connections.use((client) => claimDocument(client, job));
   if (!document) return { kind: "skipped" };
 
   const fail = async (reason: string): Promise<IngestOutcome> => {
@@ -72,12 +72,14 @@ export async function ingestDocument(deps: IngestDeps, job: IngestJob): Promise<
 
   try {
     const text = await extract(deps, document);
-    if (!(await inTenant((db) => advanceStage(db, job, "chunking")))) return { kind: "skipped" };
+    const stamp = (stage: "chunking" | "embedding") =>
+      deps.connections.use((client) => advanceStage(client, job, stage));
+    if (!(await stamp("chunking"))) return { kind: "skipped" };
     const planned = chunkDocument(text, chunkingOf(document));
     const leaves = planned.filter((chunk) => chunk.role === "leaf");
     if (leaves.length === 0) return fail("the document has no text to index");
 
-    if (!(await inTenant((db) => advanceStage(db, job, "embedding")))) return { kind: "skipped" };
+    if (!(await stamp("embedding"))) return { kind: "skipped" };
     const { collection } = document;
     const provider = embeddingProvider(
       {
@@ -93,20 +95,22 @@ export async function ingestDocument(deps: IngestDeps, job: IngestJob): Promise<
       "document",
     );
 
-    const written = await inTenant(async (db) => {
-      if (!(await lockForCompletion(db, job))) return null;
-      const count = await replaceChunks(db, {
-        documentId: document.id,
-        collectionId: document.collectionId,
-        metadata: document.metadata,
-        planned,
-        leafVectors: embedded.vectors,
-        embeddingModel: collection.embeddingModel,
-        embeddingDim: collection.embeddingDim,
-      });
-      await markIndexed(db, job, { content: text.text, chunkCount: count, embeddingTokens: embedded.tokens });
-      return count;
-    });
+    const written = await inTenant((db) =>
+      completeDocument(
+        db,
+        job,
+        {
+          documentId: document.id,
+          collectionId: document.collectionId,
+          metadata: document.metadata,
+          planned,
+          leafVectors: embedded.vectors,
+          embeddingModel: collection.embeddingModel,
+          embeddingDim: collection.embeddingDim,
+        },
+        { content: text.text, embeddingTokens: embedded.tokens },
+      ),
+    );
     if (written === null) return { kind: "skipped" };
     return {
       kind: "indexed",
@@ -120,6 +124,30 @@ export async function ingestDocument(deps: IngestDeps, job: IngestJob): Promise<
     await inTenant((db) => recordFailure(db, job, reason, { final: false })).catch(() => undefined);
     throw new IngestRetry(reason);
   }
+}
+
+/**
+ * An attempt's last transaction: mark the document indexed and clear its earlier chunks, write
+ * the new ones, meter them. Null, with nothing written, when the job was superseded meanwhile.
+ *
+ * @returns the number of chunks written.
+ */
+export async function completeDocument(
+  db: TenantDb,
+  job: IngestJob,
+  write: ChunkWrite,
+  extracted: { content: string; embeddingTokens: number },
+): Promise<number | null> {
+  const chunkCount = write.planned.length;
+  const indexed = await markIndexed(db, job, { ...extracted, chunkCount });
+  if (!indexed) return null;
+  await insertChunks(db, write);
+  await meterIndexing(db, job, {
+    chunkCount,
+    embeddingTokens: extracted.embeddingTokens,
+    model: indexed.model,
+  });
+  return chunkCount;
 }
 
 async function extract(deps: IngestDeps, document: ClaimedDocument) {

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { type Column, getTableName } from "drizzle-orm";
 import { chunks, type EmbeddingDim } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
 import { newId } from "../../lib/ids";
@@ -23,16 +23,19 @@ export interface ChunkWrite {
 }
 
 /**
- * Replaces a document's chunks with `write.planned`: delete, then multi-row inserts, inside the
- * caller's transaction. Replace-in-one-transaction is what makes ingestion idempotent: however
- * often a job runs, the document ends with exactly one set of chunks, and a search never sees a
- * half-written set. Parents are inserted before their leaves (planned order), so the parent
- * foreign key holds at every row.
+ * Writes a document's chunks, `write.planned`, as multi-row inserts inside the caller's
+ * transaction, which has cleared the document's earlier chunks (`markIndexed`).
+ * Replace-in-one-transaction is what makes ingestion idempotent: however often a job runs, the
+ * document ends with exactly one set of chunks, and a search never sees a half-written set.
+ * Parents are inserted before their leaves (planned order), so the parent foreign key holds at
+ * every row.
  *
- * @returns the number of chunks written.
+ * The statement is put together here rather than by drizzle's insert builder: ingestion's hot
+ * path binds 16 values a chunk, and the builder's per-value work took 3-6 ms of CPU for a
+ * document of 47 chunks, as long as a tenth of the INSERT itself. Values still go through each
+ * column's own driver mapping, and as parameters.
  */
-export async function replaceChunks(db: TenantDb, write: ChunkWrite): Promise<number> {
-  await db.delete(chunks).where(eq(chunks.documentId, write.documentId));
+export async function insertChunks(db: TenantDb, write: ChunkWrite): Promise<void> {
   const idByOrdinal = new Map<number, string>();
   let leaf = 0;
   const rows = write.planned.map((chunk) => {
@@ -43,27 +46,63 @@ export async function replaceChunks(db: TenantDb, write: ChunkWrite): Promise<nu
       throw new Error(`chunk ${chunk.ordinal} precedes its parent ${chunk.parentOrdinal}`);
     const embedding = chunk.role === "leaf" ? write.leafVectors[leaf++] : undefined;
     if (chunk.role === "leaf" && !embedding) throw new Error(`no vector for leaf chunk ${chunk.ordinal}`);
-    return {
+    // In the order of CHUNK_COLUMNS.
+    return [
       id,
-      tenantId: db.tenantId,
-      documentId: write.documentId,
-      collectionId: write.collectionId,
+      db.tenantId,
+      write.documentId,
+      write.collectionId,
       parentId,
-      role: chunk.role,
-      ordinal: chunk.ordinal,
-      content: chunk.content,
-      tokenCount: chunk.tokenCount,
-      startOffset: chunk.startOffset,
-      endOffset: chunk.endOffset,
-      page: chunk.page,
-      embedding: embedding ?? null,
-      embeddingModel: embedding ? write.embeddingModel : null,
-      embeddingDim: embedding ? write.embeddingDim : null,
-      metadata: write.metadata,
-    };
+      chunk.role,
+      chunk.ordinal,
+      chunk.content,
+      chunk.tokenCount,
+      chunk.startOffset,
+      chunk.endOffset,
+      chunk.page,
+      embedding ?? null,
+      embedding ? write.embeddingModel : null,
+      embedding ? write.embeddingDim : null,
+      write.metadata,
+    ];
   });
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await db.insert(chunks).values(rows.slice(i, i + ROWS_PER_INSERT));
+    const { text, params } = insertStatement(rows.slice(i, i + ROWS_PER_INSERT));
+    await db.$client.query(text, params);
   }
-  return rows.length;
+}
+
+/** The columns a chunk row fills, in the order `insertChunks` lists its values. */
+const CHUNK_COLUMNS = [
+  chunks.id,
+  chunks.tenantId,
+  chunks.documentId,
+  chunks.collectionId,
+  chunks.parentId,
+  chunks.role,
+  chunks.ordinal,
+  chunks.content,
+  chunks.tokenCount,
+  chunks.startOffset,
+  chunks.endOffset,
+  chunks.page,
+  chunks.embedding,
+  chunks.embeddingModel,
+  chunks.embeddingDim,
+  chunks.metadata,
+] as const;
+
+const INSERT_INTO = `insert into "${getTableName(chunks)}" (${CHUNK_COLUMNS.map((c) => `"${c.name}"`).join(", ")}) values `;
+
+/** One multi-row INSERT with numbered placeholders; each value mapped as its column maps it. */
+function insertStatement(rows: readonly unknown[][]): { text: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const placeholders = row.map((value, c) => {
+      params.push(value === null ? null : (CHUNK_COLUMNS[c] as Column).mapToDriverValue(value));
+      return `$${params.length}`;
+    });
+    return `(${placeholders.join(", ")})`;
+  });
+  return { text: INSERT_INTO + tuples.join(", "), params };
 }
