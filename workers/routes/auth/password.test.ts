@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect } from "../../../db/client";
 import { auditLogs, passwordResets } from "../../../db/schema";
 import { api, type ProblemBody } from "../../../test/harness/api";
@@ -175,20 +175,20 @@ describe("password reset", () => {
     await waitOnExecutionContext(ctx);
     expect(takeSentEmails(fixture.owner.email)).toHaveLength(1);
 
-    const owner = await connect({
-      DATABASE_URL: inject("ownerDatabaseUrl"),
-      NEON_WS_PROXY: (env as unknown as { NEON_WS_PROXY?: string }).NEON_WS_PROXY,
-    });
+    // As the app role itself, which sees its own backends' state and last query.
+    const observer = await connect(env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string });
     try {
       const open = async () =>
+        // Held by a client: the relay's pool keeps a freed backend, reset with DISCARD ALL.
         (
-          await owner.query("select count(*)::int as n from pg_stat_activity where application_name = $1", [
-            tag,
-          ])
+          await observer.query(
+            "select count(*)::int as n from pg_stat_activity where application_name = $1 and query <> 'DISCARD ALL'",
+            [tag],
+          )
         ).rows[0]?.n;
       await expect.poll(open, { timeout: 5_000, interval: 100 }).toBe(0);
     } finally {
-      await owner.end();
+      await observer.end();
     }
   });
 
