@@ -14,8 +14,9 @@
  * - `write only`: that last transaction alone (`completeDocument`: tenant transaction, the
  *   document marked indexed and its old chunks cleared, chunk INSERTs, usage events, on the
  *   batch's connections likewise), with the chunks and vectors computed beforehand.
- * - `baseline`: the same rows as plain multi-row INSERTs (500 rows a statement, as
- *   `insertChunks` uses) on one open connection as the table owner: no transaction, no
+ * - `baseline`: the same rows as plain multi-row INSERTs (500 rows a statement: the very
+ *   statements `insertChunks` sends, from `chunkInserts`) on one open connection as the table
+ *   owner: no transaction, no
  *   delete, no document update. Over `pg` straight to PostgreSQL (the baseline), over the
  *   Neon driver through the relay (to show what the driver and relay cost), and over `pg` with
  *   a new connection per document (to show what a new backend per document costs, as the
@@ -42,6 +43,7 @@ import { LOCAL_EMBEDDING_MODEL, localEmbeddings } from "../../workers/rag/embed/
 import type { EmbeddingSettings } from "../../workers/rag/embed/provider.ts";
 import { SharedConnections } from "../../workers/rag/ingest/connections.ts";
 import { completeDocument, ingestDocument } from "../../workers/rag/ingest/ingest-document.ts";
+import { chunkInserts } from "../../workers/rag/ingest/write-chunks.ts";
 import { parseDocument } from "../../workers/rag/parse/parse-document.ts";
 import { makeCorpus, markdownDocument, seededRandom } from "../rag-search/corpus.ts";
 import {
@@ -64,8 +66,6 @@ const PORT = Number(process.env.BENCH_PORT ?? 8796);
 /** The target: the consumer writes at least half as many chunks a second as plain INSERTs. */
 const TARGET_RATIO = 0.5;
 const DIM = 384;
-/** As `insertChunks` (workers/rag/ingest/write-chunks.ts). */
-const ROWS_PER_INSERT = 500;
 const UPLOADS_PER_REQUEST = 25;
 /** Messages a queue batch delivers at most (wrangler.toml `max_batch_size`): they share connections. */
 const BATCH_SIZE = 10;
@@ -157,54 +157,6 @@ function batchConnections(
 async function insertRows(client: Queryable, table: string, columns: readonly string[], rows: unknown[][]) {
   const values = rows.map((row, r) => `(${row.map((_, c) => `$${r * columns.length + c + 1}`).join(", ")})`);
   await client.query(`insert into ${table} (${columns.join(", ")}) values ${values.join(", ")}`, rows.flat());
-}
-
-const CHUNK_COLUMNS = [
-  "id",
-  "tenant_id",
-  "document_id",
-  "collection_id",
-  "parent_id",
-  "role",
-  "ordinal",
-  "content",
-  "token_count",
-  "start_offset",
-  "end_offset",
-  "page",
-  "embedding",
-  "embedding_model",
-  "embedding_dim",
-  "metadata",
-] as const;
-
-/** The rows `insertChunks` would write for a document, built the same way (new ids, parents first). */
-function chunkRows(tenantId: string, documentId: string, collectionId: string, doc: Prepared): unknown[][] {
-  const idByOrdinal = new Map<number, string>();
-  let leaf = 0;
-  return doc.planned.map((chunk) => {
-    const id = newId();
-    idByOrdinal.set(chunk.ordinal, id);
-    const embedding = chunk.role === "leaf" ? doc.leafVectors[leaf++] : undefined;
-    return [
-      id,
-      tenantId,
-      documentId,
-      collectionId,
-      chunk.parentOrdinal === null ? null : idByOrdinal.get(chunk.parentOrdinal),
-      chunk.role,
-      chunk.ordinal,
-      chunk.content,
-      chunk.tokenCount,
-      chunk.startOffset,
-      chunk.endOffset,
-      chunk.page,
-      embedding ? `[${embedding.join(",")}]` : null,
-      embedding ? LOCAL_EMBEDDING_MODEL : null,
-      embedding ? DIM : null,
-      JSON.stringify(doc.metadata),
-    ];
-  });
 }
 
 const corpus = makeCorpus(7);
@@ -393,10 +345,17 @@ try {
   };
 
   const plainInsert = async (client: Queryable, documentId: string, collectionId: string, doc: Prepared) => {
-    const rows = chunkRows(tenantId, documentId, collectionId, doc);
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      await insertRows(client, "chunks", CHUNK_COLUMNS, rows.slice(i, i + ROWS_PER_INSERT));
-    }
+    // The very statements the consumer sends, built by the same code.
+    const write = {
+      documentId,
+      collectionId,
+      metadata: doc.metadata,
+      planned: doc.planned,
+      leafVectors: doc.leafVectors,
+      embeddingModel: LOCAL_EMBEDDING_MODEL,
+      embeddingDim: DIM,
+    } as const;
+    for (const { text, params } of chunkInserts(tenantId, write)) await client.query(text, params);
   };
   const steps: Record<string, Steps> = { consumer: new Map(), "write only": new Map() };
   /** Each variant's current batch: opened at a batch's first document, closed after its last. */

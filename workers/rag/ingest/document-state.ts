@@ -180,14 +180,12 @@ export async function recordFailure(
  * then finds the document indexed, so it clears and writes nothing. That holds because every
  * chunk write marks the document indexed in its transaction, and a re-ingest starts a new
  * generation: the DELETE can never remove chunks that a job still holding the document writes.
- *
- * @returns the model that embedded the chunks (for the usage events), read in the same round trip.
  */
 export async function markIndexed(
   db: TenantDb,
   job: IngestJob,
   result: { content: string; chunkCount: number; embeddingTokens: number },
-): Promise<{ model: string | null } | null> {
+): Promise<boolean> {
   const indexed = db.$with("indexed").as(
     db
       .update(documents)
@@ -201,20 +199,13 @@ export async function markIndexed(
         embeddingTokens: result.embeddingTokens,
       })
       .where(stillCurrent(job))
-      .returning({
-        id: documents.id,
-        model: sql<
-          string | null
-        >`(select ${collections.embeddingModel} from ${collections} where ${collections.id} = ${documents.collectionId})`.as(
-          "model",
-        ),
-      }),
+      .returning({ id: documents.id }),
   );
   const cleared = db
     .$with("cleared", {})
     .as(sql`delete from ${chunks} where ${chunks.documentId} in (select id from indexed)`);
-  const [row] = await db.with(indexed, cleared).select({ model: indexed.model }).from(indexed);
-  return row ?? null;
+  const rows = await db.with(indexed, cleared).select().from(indexed);
+  return rows.length > 0;
 }
 
 /**
@@ -225,7 +216,7 @@ export async function markIndexed(
 export async function meterIndexing(
   db: TenantDb,
   job: IngestJob,
-  written: { chunkCount: number; embeddingTokens: number; model: string | null },
+  written: { chunkCount: number; embeddingTokens: number; model: string },
 ): Promise<void> {
   const work = `document:${job.documentId}:${job.generation}`;
   const about = { resourceType: "document", resourceId: job.documentId } as const;

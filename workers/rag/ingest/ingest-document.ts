@@ -139,13 +139,13 @@ export async function completeDocument(
   extracted: { content: string; embeddingTokens: number },
 ): Promise<number | null> {
   const chunkCount = write.planned.length;
-  const indexed = await markIndexed(db, job, { ...extracted, chunkCount });
-  if (!indexed) return null;
+  if (!(await markIndexed(db, job, { ...extracted, chunkCount }))) return null;
   await insertChunks(db, write);
+  // The model the vectors came from: a collection's model is fixed once it has documents.
   await meterIndexing(db, job, {
     chunkCount,
     embeddingTokens: extracted.embeddingTokens,
-    model: indexed.model,
+    model: write.embeddingModel,
   });
   return chunkCount;
 }

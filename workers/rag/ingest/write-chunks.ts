@@ -36,6 +36,17 @@ export interface ChunkWrite {
  * column's own driver mapping, and as parameters.
  */
 export async function insertChunks(db: TenantDb, write: ChunkWrite): Promise<void> {
+  for (const { text, params } of chunkInserts(db.tenantId, write)) await db.$client.query(text, params);
+}
+
+/**
+ * The multi-row INSERTs (`ROWS_PER_INSERT` rows each) that write `write`'s chunks for
+ * `tenantId`, with new ids and parents before their leaves. `insertChunks` sends them; the
+ * ingestion bench sends the very same statements as its plain baseline.
+ *
+ * @throws Error when a chunk precedes its parent or a leaf has no vector.
+ */
+export function chunkInserts(tenantId: string, write: ChunkWrite): { text: string; params: unknown[] }[] {
   const idByOrdinal = new Map<number, string>();
   let leaf = 0;
   const rows = write.planned.map((chunk) => {
@@ -49,7 +60,7 @@ export async function insertChunks(db: TenantDb, write: ChunkWrite): Promise<voi
     // In the order of CHUNK_COLUMNS.
     return [
       id,
-      db.tenantId,
+      tenantId,
       write.documentId,
       write.collectionId,
       parentId,
@@ -66,10 +77,11 @@ export async function insertChunks(db: TenantDb, write: ChunkWrite): Promise<voi
       write.metadata,
     ];
   });
+  const statements = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const { text, params } = insertStatement(rows.slice(i, i + ROWS_PER_INSERT));
-    await db.$client.query(text, params);
+    statements.push(insertStatement(rows.slice(i, i + ROWS_PER_INSERT)));
   }
+  return statements;
 }
 
 /** The columns a chunk row fills, in the order `insertChunks` lists its values. */
