@@ -101,6 +101,26 @@ function opening(client: Client, tenantId: string, opts: TenantOptions, readStat
 
 const inlining = new PgDialect();
 
+/** PostgreSQL's code for a value it cannot take, as it answers a bound text value with a NUL. */
+const CHARACTER_NOT_IN_REPERTOIRE = "22021";
+
+/**
+ * Inlines `statement` for a simple-protocol message (see `tenantStatement` for the limits).
+ *
+ * @throws Error with `code` 22021 for a value holding a NUL character: the message is a C string
+ *   a NUL would cut short, and PostgreSQL refuses such a value when bound, with that code, which
+ *   the API answers as the client's mistake (400), so it is refused the same way before sending.
+ */
+function inlined(statement: SQLWrapper): string {
+  const text = inlining.sqlToQuery(statement.getSQL().inlineParams()).sql;
+  if (text.includes("\0")) {
+    throw Object.assign(new Error("a value holds a NUL character, which PostgreSQL cannot store"), {
+      code: CHARACTER_NOT_IN_REPERTOIRE,
+    });
+  }
+  return text;
+}
+
 /** Drizzle over each connection, made once: making one reads the whole schema's relations. */
 const drizzleByClient = new WeakMap<Client, NeonDatabase<typeof schema> & { $client: Client }>();
 
@@ -145,9 +165,8 @@ export async function tenantStatement(
 ): Promise<Record<string, unknown>[]> {
   const { statements } = opening(client, tenantId, opts, false);
   const db = tenantDb(client, tenantId);
-  const statement = inlining.sqlToQuery(build(db).getSQL().inlineParams());
   const at = statements.length;
-  statements.push(statement.sql, "COMMIT");
+  statements.push(inlined(build(db)), "COMMIT");
   openReadOnly.delete(client);
   try {
     const results = (await client.query(statements.join("; "))) as unknown as {
@@ -161,10 +180,93 @@ export async function tenantStatement(
 }
 
 /**
+ * Sends `statements` in `db`'s open transaction as one simple-protocol message, so they cost one
+ * round trip together, and returns each one's rows as the driver parses them (column names, not
+ * drizzle's keys). Inlined as `tenantStatement` inlines (same limits on values). For a hot path
+ * whose independent statements would otherwise wait on each other's round trips.
+ *
+ * @throws whatever a statement raises (the transaction is then aborted, as with any statement).
+ * @example
+ * const [, rows] = await sendTogether(db, [settingsStatement, db.select().from(collections)]);
+ */
+export async function sendTogether(
+  db: TenantDb,
+  statements: readonly SQLWrapper[],
+): Promise<Record<string, unknown>[][]> {
+  if (statements.length === 0) return [];
+  const results = (await db.$client.query(statements.map(inlined).join("; "))) as unknown as
+    | { rows: Record<string, unknown>[] }
+    | { rows: Record<string, unknown>[] }[];
+  // The driver answers one statement with its result, several with an array of them.
+  return Array.isArray(results) ? results.map((r) => r.rows) : [results.rows];
+}
+
+/** What each open read-write `withTenant` transaction sends with its COMMIT. */
+interface PendingCommit {
+  writes: string[];
+  /** False once `commitWithoutFlush` was called. */
+  flush: boolean;
+}
+const pendingCommits = new WeakMap<TenantDb, PendingCommit>();
+
+function pendingCommit(db: TenantDb, caller: string): PendingCommit {
+  const pending = pendingCommits.get(db);
+  if (!pending) throw new Error(`${caller} needs an open read-write withTenant transaction`);
+  return pending;
+}
+
+/**
+ * Queues `statement` to run when `db`'s transaction commits, in the COMMIT's own round trip
+ * instead of one of its own: for a request's closing record (a search's recorded query, its
+ * usage) that nothing in the request reads back. The statements run in the order queued, after
+ * everything `fn` awaited. Inlined as `tenantStatement` inlines (same limits on values), now,
+ * so later changes to the values it was built from do not reach it. If one fails, the
+ * transaction rolls back and `withTenant` throws its error, as if it had been awaited in place;
+ * if `fn` throws, nothing queued runs.
+ *
+ * @throws Error when `db` is not an open read-write `withTenant` transaction.
+ * @example
+ * writeAtCommit(db, db.insert(ragQueries).values(row));
+ */
+export function writeAtCommit(db: TenantDb, statement: SQLWrapper): void {
+  pendingCommit(db, "writeAtCommit").writes.push(inlined(statement));
+}
+
+/**
+ * Lets `db`'s transaction commit without waiting for its WAL to reach disk
+ * (`synchronous_commit = off`, local to the transaction, sent with the COMMIT): for a
+ * transaction whose only writes record a read, such as a search's query log and its unpriced
+ * usage. A database crash within the WAL writer's delay (about 0.6 s at the default) can then
+ * lose the record of a request that was answered; it cannot tear or duplicate anything. Never
+ * for work a client or a queue relies on.
+ *
+ * @throws Error when `db` is not an open read-write `withTenant` transaction.
+ */
+export function commitWithoutFlush(db: TenantDb): void {
+  pendingCommit(db, "commitWithoutFlush").flush = false;
+}
+
+/** COMMIT, with what was queued for it in the same message; ROLLBACK when a write fails. */
+async function commit(client: Client, { writes, flush }: PendingCommit): Promise<void> {
+  const statements = [...(flush ? [] : ["SET LOCAL synchronous_commit = off"]), ...writes, "COMMIT"];
+  if (statements.length === 1) {
+    await client.query("COMMIT");
+    return;
+  }
+  try {
+    await client.query(statements.join("; "));
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
  * Runs `fn` inside one transaction scoped to `tenantId`: the role is switched to
  * `meridian_tenant` and `app.tenant_id` is set, both local to the transaction, so RLS
  * filters every statement and nothing leaks to the next user of the connection. Commits
- * when `fn` resolves, rolls back when it throws.
+ * when `fn` resolves (sending the writes `writeAtCommit` queued in the same round trip), rolls
+ * back when it throws.
  *
  * Opening is one simple-protocol round trip: BEGIN, the role, the setting (and the caller's
  * `settings`), and the tenant's (and session's) current state together. The ids are validated
@@ -202,14 +304,19 @@ export async function withTenant<T>(
       : {}),
   };
 
+  const db = tenantDb(client, tenantId, opts.settings);
+  const pending: PendingCommit = { writes: [], flush: true };
+  if (!opts.readOnly) pendingCommits.set(db, pending);
   let result: T;
   try {
-    result = await fn(tenantDb(client, tenantId, opts.settings), state);
+    result = await fn(db, state);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
+  } finally {
+    pendingCommits.delete(db);
   }
   if (opts.readOnly) openReadOnly.add(client);
-  else await client.query("COMMIT");
+  else await commit(client, pending);
   return result;
 }
