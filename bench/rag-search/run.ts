@@ -6,7 +6,8 @@
  *
  * 1. Latency: p50/p99 of `POST /v1/rag/search` (mode `vector`, topK 10, an API key per tenant)
  *    through `wrangler dev`, against the same SQL run straight on one open `pg` connection (the
- *    service's own `vectorSearch`, so the same statement, query vector, filter and SET LOCALs),
+ *    service's own `hydratedVectorSearch`, so the same statement, which also reads the hits'
+ *    content, documents and parents, with the same query vector, filter and SET LOCALs),
  *    interleaved in one run, for two scopes: one collection with a selective metadata filter,
  *    and a whole tenant (5 collections, no filter). `part:` rows split the API's cost (see
  *    bench/rag-search/worker.ts).
@@ -30,6 +31,7 @@ import { liveDocumentJoin, scopeConditions } from "../../workers/rag/search/cand
 import type { SearchFilter } from "../../workers/rag/search/filters.ts";
 import {
   efSearchFor,
+  hydratedVectorSearch,
   type VectorGroup,
   vectorSearch,
   vectorSearchQuery,
@@ -205,7 +207,15 @@ try {
       await direct.query("COMMIT");
     }
   };
-  const sqlDirect = (q: BenchQuery, settings: string[] = []) =>
+  /** The API's own statement: a vector search reads its hits' content, documents and parents in it. */
+  const sqlDirect = (q: BenchQuery) =>
+    inTransaction([], async () =>
+      (await hydratedVectorSearch(directDb(q.tenantId), scopeOf(q), [groupOf(q)], TOP_K, true)).map(
+        (h) => h.chunkId,
+      ),
+    );
+  /** The chunk ids alone, under `settings`: exact search, for recall's ground truth. */
+  const idsDirect = (q: BenchQuery, settings: string[]) =>
     inTransaction(settings, async () =>
       (await vectorSearch(directDb(q.tenantId), scopeOf(q), [groupOf(q)], TOP_K)).map((h) => h.chunkId),
     );
@@ -327,7 +337,7 @@ try {
   const exact = async (q: BenchQuery, set: string) => {
     const known = truths.get(q);
     if (known) return known;
-    const found = await timed(() => sqlDirect(q, ["SET LOCAL enable_indexscan = off"]));
+    const found = await timed(() => idsDirect(q, ["SET LOCAL enable_indexscan = off"]));
     exactMs[set] = [...(exactMs[set] ?? []), found.ms];
     truths.set(q, found.value);
     return found.value;
@@ -478,9 +488,9 @@ try {
     `latency: ${ITERATIONS} interleaved searches per variant, sequential, after ${WARMUP} warm-up rounds`,
   );
   console.log(
-    "(sql direct: BEGIN, the SET LOCALs, the vector statement, COMMIT on one open pg connection; api: " +
+    "(sql direct: BEGIN, the SET LOCALs, the vector statement with its hits' content, COMMIT on one open pg connection; api: " +
       "POST /v1/rag/search with an API key; part: rows through wrangler dev: /health; the statement on a new " +
-      "owner connection; the search service (embedding, statement, hydration) in a tenant transaction)",
+      "owner connection; the search service (embedding, statement) in a tenant transaction)",
   );
   const ratioTo = (name: string, baseline: string) =>
     (stats[name] as Percentiles).p50 / (stats[baseline] as Percentiles).p50;

@@ -1,9 +1,9 @@
 /**
  * The benchmark's Worker: Meridian's own, plus two diagnostic routes that split a search's cost:
- * the vector statement alone (owner connection, no auth, no tenant wall, no embedding, no
- * hydration) and the search service alone (tenant transaction opened with the HNSW settings,
- * query embedding, vector statement and hydration, but no auth, no collection lookup and no
- * recorded query). Both
+ * the vector statement alone (owner connection, no auth, no tenant wall, no embedding) and the
+ * search service alone (tenant transaction opened with the HNSW settings, query embedding and
+ * the vector statement, which also reads the hits' content, but no auth, no collection lookup
+ * and no recorded query). Both
  * answer with a `server-timing` header splitting their time into the connection and the rest;
  * the Worker's clock moves with I/O, which both parts are made of.
  */
@@ -16,7 +16,7 @@ import worker from "../../workers/index";
 import { embeddingProvider, embeddingSettings } from "../../workers/rag/embed/provider";
 import type { SearchFilter } from "../../workers/rag/search/filters";
 import { type SearchCollection, searchChunks, searchSettings } from "../../workers/rag/search/search";
-import { vectorSearch } from "../../workers/rag/search/vector-search";
+import { hydratedVectorSearch } from "../../workers/rag/search/vector-search";
 
 export { AgentRun, WorkflowExecution } from "../../workers/index";
 
@@ -60,13 +60,14 @@ export default {
       const connected = performance.now();
       try {
         await client.query("BEGIN");
-        // The owner's drizzle with the tenant attached: vectorSearch names the tenant explicitly.
+        // The owner's drizzle with the tenant attached: the search names the tenant explicitly.
         const db = Object.assign(drizzle({ client, schema }), { tenantId: body.tenantId }) as TenantDb;
-        const hits = await vectorSearch(
+        const hits = await hydratedVectorSearch(
           db,
           { collectionIds: body.collectionIds, filter: body.filter },
           [{ collectionIds: body.collectionIds, dim: 384, vector: body.vector }],
           body.topK,
+          true,
         );
         await client.query("COMMIT");
         return Response.json(

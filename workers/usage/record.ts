@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type UsageMeter, usageEvents, usageRollups } from "../../db/schema/usage";
-import type { TenantDb } from "../../db/tenant";
+import { type TenantDb, writeAtCommit } from "../../db/tenant";
 import { addSpend, type SpendChange } from "../quotas/budget";
 
 /** One event as the metered code describes it; the tenant comes from the transaction. */
@@ -21,6 +21,39 @@ export type UsageEvent = Omit<typeof usageEvents.$inferInsert, "id" | "tenantId"
  */
 export async function recordUsageEvents(db: TenantDb, events: readonly UsageEvent[]): Promise<SpendChange[]> {
   if (events.length === 0) return [];
+  const rows = await eventsAndRollups(db, events);
+  return addSpend(
+    db,
+    rows.map((row) => ({
+      occurredAt: row.occurredAt,
+      tokens: MODEL_TOKEN_METERS.has(row.meter) ? row.quantity : 0,
+      microUsd: row.costMicroUsd,
+    })),
+  );
+}
+
+/**
+ * Writes usage events that move no budget (no model tokens, no cost), with their rollups, when
+ * the transaction commits (`writeAtCommit`): the same rows `recordUsageEvents` writes, without
+ * a round trip of their own. Events that move a budget go through `recordUsageEvents`, which
+ * adds the spend and reports the crossings.
+ *
+ * @throws Error for an event with model tokens or a cost.
+ * @example
+ * recordUnbilledUsageAtCommit(db, queryEmbeddingEvents({ queryId, actor, embeddings }));
+ */
+export function recordUnbilledUsageAtCommit(db: TenantDb, events: readonly UsageEvent[]): void {
+  if (events.length === 0) return;
+  const billed = events.find((e) => MODEL_TOKEN_METERS.has(e.meter) || (e.costMicroUsd ?? 0) !== 0);
+  if (billed) throw new Error(`usage event ${billed.eventKey} moves a budget: use recordUsageEvents`);
+  writeAtCommit(db, eventsAndRollups(db, events));
+}
+
+/**
+ * One statement: inserts the events (skipping keys already recorded) and adds what it inserted
+ * to the hourly rollups, returning the inserted rows.
+ */
+function eventsAndRollups(db: TenantDb, events: readonly UsageEvent[]) {
   const added = db.$with("added").as(
     db
       .insert(usageEvents)
@@ -54,15 +87,7 @@ export async function recordUsageEvents(db: TenantDb, events: readonly UsageEven
                cost_micro_usd = ${usageRollups}.cost_micro_usd + excluded.cost_micro_usd,
                events = ${usageRollups}.events + excluded.events`,
   );
-  const rows = await db.with(added, rolledUp).select().from(added);
-  return addSpend(
-    db,
-    rows.map((row) => ({
-      occurredAt: row.occurredAt,
-      tokens: MODEL_TOKEN_METERS.has(row.meter) ? row.quantity : 0,
-      microUsd: row.costMicroUsd,
-    })),
-  );
+  return db.with(added, rolledUp).select().from(added);
 }
 
 /** The meters a monthly token budget counts: every kind of model token. */

@@ -8,7 +8,7 @@ import { createTenant } from "../../test/harness/fixtures";
 import { newId } from "../lib/ids";
 import { withTenantDb } from "../routes/conversations/test-fixtures";
 import type { UsageReport } from "../routes/usage/schemas";
-import { recordUsageEvents, type UsageEvent } from "./record";
+import { recordUnbilledUsageAtCommit, recordUsageEvents, type UsageEvent } from "./record";
 
 const DAY_MS = 86_400_000;
 
@@ -43,6 +43,41 @@ function withPrivileged<T>(fn: (client: Awaited<ReturnType<typeof connect>>) => 
     },
   );
 }
+
+describe("usage recorded at commit", () => {
+  it("writes unbilled events and their rollups with the COMMIT, once, and refuses events that move a budget", async () => {
+    const { tenant } = await createTenant();
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
+    const unbilled = [1, 2].map((n) =>
+      event(new Date(hour.getTime() + n * 60_000), 10 * n, {
+        eventKey: `rag_query_embedding:${newId()}:m:embedding_tokens`,
+        meter: "embedding_tokens",
+        costMicroUsd: 0,
+        model: "m",
+      }),
+    );
+    await withTenantDb(tenant.id, async (db) => recordUnbilledUsageAtCommit(db, unbilled));
+    await withTenantDb(tenant.id, async (db) => recordUnbilledUsageAtCommit(db, unbilled)); // replayed
+    const { events, rollups } = await withTenantDb(tenant.id, async (db) => ({
+      events: await db.select().from(usageEvents),
+      rollups: await db.select().from(usageRollups),
+    }));
+    expect(events.map((e) => e.quantity).sort()).toEqual([10, 20]);
+    expect(rollups.map((r) => [r.hour.getTime(), r.meter, r.model, r.quantity, r.events])).toEqual([
+      [hour.getTime(), "embedding_tokens", "m", 30, 2],
+    ]);
+
+    for (const billed of [
+      event(hour, 5),
+      { ...unbilled[0], eventKey: "priced", costMicroUsd: 1 } as UsageEvent,
+    ]) {
+      await expect(
+        withTenantDb(tenant.id, async (db) => recordUnbilledUsageAtCommit(db, [billed])),
+      ).rejects.toThrow(/moves a budget/);
+    }
+    expect(await withTenantDb(tenant.id, (db) => db.select().from(usageEvents))).toHaveLength(2);
+  });
+});
 
 describe("usage rollups", () => {
   it("sum each hour's events per grouping once, redeliveries included, and reports from them match the raw events", async () => {

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQLWrapper, sql } from "drizzle-orm";
 import { ragQueries, ragSources } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
 import { newId } from "../../lib/ids";
@@ -20,16 +20,18 @@ export interface RecordedQuery {
 }
 
 /**
- * Records a retrieval (and, for an answer, the answer and which hits it cites) as one
- * `rag_queries` row and a `rag_sources` row per hit, in the caller's transaction, so the record
- * exists exactly when the request succeeded. One statement: the query's insert rides in a CTE
- * of its sources' insert (the sources' foreign key is checked at the statement's end, when the
- * query row is there). Returns the query id.
+ * The statement that records a retrieval (and, for an answer, the answer and which hits it
+ * cites) as one `rag_queries` row and a `rag_sources` row per hit, and the query's new id. One
+ * statement: the query's insert rides in a CTE of its sources' insert (the sources' foreign key
+ * is checked at the statement's end, when the query row is there). Run it in the request's
+ * transaction, so the record exists exactly when the request succeeded: awaited
+ * (`recordRagQuery`) or with the COMMIT (`writeAtCommit`).
  *
  * @example
- * const queryId = await recordRagQuery(db, { kind: "search", query, collectionIds, params, latencyMs, createdBy, hits });
+ * const { id, statement } = ragQueryStatement(db, { kind: "search", query, collectionIds, params, latencyMs, createdBy, hits });
+ * writeAtCommit(db, statement);
  */
-export async function recordRagQuery(db: TenantDb, entry: RecordedQuery): Promise<string> {
+export function ragQueryStatement(db: TenantDb, entry: RecordedQuery): { id: string; statement: SQLWrapper } {
   const id = newId();
   const query = db.insert(ragQueries).values({
     id,
@@ -46,10 +48,7 @@ export async function recordRagQuery(db: TenantDb, entry: RecordedQuery): Promis
     inputTokens: entry.answer?.inputTokens ?? null,
     outputTokens: entry.answer?.outputTokens ?? null,
   });
-  if (entry.hits.length === 0) {
-    await query;
-    return id;
-  }
+  if (entry.hits.length === 0) return { id, statement: query };
   const sources = db.insert(ragSources).values(
     entry.hits.map((hit) => ({
       tenantId: db.tenantId,
@@ -60,6 +59,18 @@ export async function recordRagQuery(db: TenantDb, entry: RecordedQuery): Promis
       cited: entry.cited?.has(hit.chunkId) ?? false,
     })),
   );
-  await db.execute(sql`with recorded_query as (${query.getSQL()}) ${sources.getSQL()}`);
+  return { id, statement: sql`with recorded_query as (${query.getSQL()}) ${sources.getSQL()}` };
+}
+
+/**
+ * Records a retrieval now, in the caller's transaction (see `ragQueryStatement`). Returns the
+ * query id.
+ *
+ * @example
+ * const queryId = await recordRagQuery(db, { kind: "answer", query, collectionIds, params, latencyMs, createdBy, hits, cited, answer });
+ */
+export async function recordRagQuery(db: TenantDb, entry: RecordedQuery): Promise<string> {
+  const { id, statement } = ragQueryStatement(db, entry);
+  await db.execute(statement.getSQL());
   return id;
 }

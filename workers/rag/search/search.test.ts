@@ -1,10 +1,15 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, test } from "vitest";
+import { connect } from "../../../db/client";
+import { withTenant } from "../../../db/tenant";
 import type { Collection } from "../../../db/types";
 import { createTenant } from "../../../test/harness/fixtures";
+import { recordStatements } from "../../../test/harness/recorded-statements";
 import { withTenantDb } from "../../routes/conversations/test-fixtures";
 import { EmbeddingError } from "../embed/types";
 import type { SearchFilter } from "./filters";
-import { type SearchMode, type SearchRequest, searchChunks } from "./search";
+import { hydrateChunks } from "./hydrate";
+import { type SearchMode, type SearchRequest, searchChunks, searchSettings } from "./search";
 import {
   offlineProviders,
   type SeededDocument,
@@ -130,6 +135,34 @@ describe("searchChunks", () => {
     expect(without.hits.every((h) => h.parent === null)).toBe(true);
     // Parents are context, never hits themselves.
     expect(withParents.hits.map((h) => h.chunkId)).not.toContain(docs[0]?.parentId);
+  });
+
+  it("reads vector hits in the vector statement itself: one round trip, the same chunks as hydrating them apart", async () => {
+    const query = "rotate an api key";
+    const client = await connect(env as unknown as { DATABASE_URL: string; NEON_WS_PROXY?: string });
+    try {
+      const sent = recordStatements(client);
+      const vector = await withTenant(
+        client,
+        tenantId,
+        (db) => searchChunks(db, offlineProviders(), { collections: [kb], query, mode: "vector", topK: 4 }),
+        { readOnly: true, settings: searchSettings({ mode: "vector", topK: 4 }) },
+      );
+      expect(sent).toHaveLength(2); // the opening (with the settings), then the search
+      expect(vector.hits).toHaveLength(4);
+      const apart = await withTenantDb(tenantId, (db) =>
+        hydrateChunks(
+          db,
+          vector.hits.map((h) => h.chunkId),
+          true,
+        ),
+      );
+      expect(vector.hits.map(({ score, rank, scores, ...chunk }) => chunk)).toEqual(
+        vector.hits.map((h) => apart.get(h.chunkId)),
+      );
+    } finally {
+      await client.end();
+    }
   });
 
   test.each(MODES)("minScore drops %s hits below it, on that mode's scale", async (mode) => {

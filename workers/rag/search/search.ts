@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { TenantDb } from "../../../db/tenant";
 import type { Collection } from "../../../db/types";
 import {
@@ -13,10 +14,12 @@ import { fulltextSearch } from "./fulltext-search";
 import { reciprocalRankFusion } from "./fuse";
 import { type HydratedChunk, hydrateChunks } from "./hydrate";
 import {
-  applyVectorSearchSettings,
+  type HydratedCandidate,
+  hydratedVectorSearch,
   type VectorGroup,
   vectorSearch,
   vectorSearchSettings,
+  vectorSettingsStatement,
 } from "./vector-search";
 
 export const SEARCH_MODES = ["vector", "fulltext", "hybrid"] as const;
@@ -65,16 +68,18 @@ export function searchSettings(request: SearchShape): Record<string, string> {
 }
 
 /**
- * Sends the settings `searchChunks` will run `request` under now (nothing for full-text search,
- * or when the transaction was opened with them), so their round trip overlaps what the caller
- * does meanwhile, such as looking up the collections, instead of preceding the vector statement.
+ * The statement that puts in place the settings `searchChunks` will run `request` under, or
+ * null when there are none to send (full-text search, or already in place). For a caller that
+ * sends it together with statements of its own, such as the lookup of the collections, so it
+ * costs no round trip of its own; it must be sent before the search.
  *
  * @example
- * const [collections] = await Promise.all([loadCollections(ids), prepareSearch(db, request)]);
+ * const settings = searchSettingsStatement(db, request);
+ * const [, rows] = await sendTogether(db, [settings, collectionsQuery]);
  */
-export async function prepareSearch(db: TenantDb, request: SearchShape): Promise<void> {
+export function searchSettingsStatement(db: TenantDb, request: SearchShape): SQL | null {
   const limit = vectorLimit(request);
-  if (limit !== null) await applyVectorSearchSettings(db, limit);
+  return limit === null ? null : vectorSettingsStatement(db, limit);
 }
 
 /** The fields of a collection a search needs: which model embedded it. */
@@ -157,9 +162,15 @@ export async function searchChunks(
   const scope = { collectionIds: request.collections.map((c) => c.id), filter: request.filter };
   const limit = candidatesPerMethod(mode, topK);
 
+  const includeParents = request.includeParents ?? true;
   const runVector = async () => {
     const { groups, embeddings } = await embedQuery(providerFor, request.collections, request.query);
-    return { found: await vectorSearch(db, scope, groups, limit), embeddings };
+    // Vector alone needs nothing else, so its statement also reads the chunks' content.
+    const found: (Candidate | HydratedCandidate)[] =
+      mode === "vector"
+        ? await hydratedVectorSearch(db, scope, groups, limit, includeParents)
+        : await vectorSearch(db, scope, groups, limit);
+    return { found, embeddings };
   };
   const [vector, fulltext] = await Promise.all([
     mode === "fulltext" ? undefined : runVector(),
@@ -169,11 +180,14 @@ export async function searchChunks(
   const ranked = rank(mode, vector?.found ?? [], fulltext ?? [])
     .filter((r) => request.minScore === undefined || r.score >= request.minScore)
     .slice(0, topK);
-  const details = await hydrateChunks(
-    db,
-    ranked.map((r) => r.chunkId),
-    request.includeParents ?? true,
-  );
+  const details =
+    mode === "vector"
+      ? new Map(vector?.found.flatMap((f) => ("chunk" in f ? [[f.chunkId, f.chunk] as const] : [])))
+      : await hydrateChunks(
+          db,
+          ranked.map((r) => r.chunkId),
+          includeParents,
+        );
   const hits: SearchHit[] = [];
   for (const r of ranked) {
     const chunk = details.get(r.chunkId);

@@ -8,6 +8,7 @@ import {
 } from "../../../db/schema/rag";
 import type { TenantDb } from "../../../db/tenant";
 import { type Candidate, type CandidateScope, liveDocumentJoin, scopeConditions } from "./candidates";
+import { type HydratedChunk, hydrateFound } from "./hydrate";
 
 /** Collections embedded by one model, searched with that model's embedding of the query. */
 export interface VectorGroup {
@@ -103,20 +104,36 @@ export function vectorSearchSettings(limit: number): Record<string, string> {
 const known = new WeakMap<TenantDb, Readonly<Record<string, string>>>();
 
 /**
- * Puts `vectorSearchSettings(limit)` in place in the transaction, unless they already are (sent
- * in its opening, or by an earlier call). A caller may start it early, alongside other I/O, so
- * its round trip overlaps that instead of preceding the vector statement.
+ * The statement that puts `vectorSearchSettings(limit)` in place in the transaction, or null
+ * when they already are (sent in its opening, or by an earlier statement). The caller must send
+ * it before the transaction's next vector search: they count as in place from now on. For a
+ * caller that sends it together with statements of its own (`sendTogether`).
+ *
+ * @example
+ * const settings = vectorSettingsStatement(db, 10);
+ * if (settings) await db.execute(settings);
  */
-export async function applyVectorSearchSettings(db: TenantDb, limit: number): Promise<void> {
+export function vectorSettingsStatement(db: TenantDb, limit: number): SQL | null {
   const wanted = vectorSearchSettings(limit);
   const current = known.get(db) ?? db.settings ?? {};
   const missing = Object.entries(wanted).filter(([name, value]) => current[name] !== value);
-  // Known before the statement returns: the connection runs statements in the order sent, so
+  // Known before the statement runs: the connection runs statements in the order sent, so
   // whatever runs next in the transaction runs after it.
   known.set(db, { ...current, ...wanted });
-  if (missing.length === 0) return;
+  if (missing.length === 0) return null;
   const calls = missing.map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
-  await db.execute(sql`select ${sql.join(calls, sql`, `)}`);
+  return sql`select ${sql.join(calls, sql`, `)}`;
+}
+
+/** Sends `vectorSettingsStatement(db, limit)`, if the settings are not in place yet. */
+async function applyVectorSearchSettings(db: TenantDb, limit: number): Promise<void> {
+  const settings = vectorSettingsStatement(db, limit);
+  if (settings) await db.execute(settings);
+}
+
+/** A chunk a vector search found, with its content, document and parent. */
+export interface HydratedCandidate extends Candidate {
+  chunk: HydratedChunk;
 }
 
 /**
@@ -130,23 +147,52 @@ export async function applyVectorSearchSettings(db: TenantDb, limit: number): Pr
  * @example
  * const hits = await vectorSearch(db, { collectionIds: [id] }, [{ collectionIds: [id], dim: 384, vector }], 10);
  */
-export async function vectorSearch(
+export function vectorSearch(
   db: TenantDb,
   scope: CandidateScope,
   groups: readonly VectorGroup[],
   limit: number,
 ): Promise<Candidate[]> {
-  if (groups.length === 0) return [];
-  await applyVectorSearchSettings(db, limit);
-  const best = new Map<string, number>();
-  for (const group of groups) {
+  return nearest(db, groups, limit, async (group) => {
     const { rows } = await db.execute<{ id: string; distance: number | string }>(
       vectorSearchQuery(db, scope, group, limit),
     );
-    for (const row of rows) best.set(row.id, 1 - Number(row.distance));
-  }
-  return [...best]
-    .map(([chunkId, score]) => ({ chunkId, score }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, limit);
+    return rows.map((row) => ({ chunkId: row.id, score: 1 - Number(row.distance) }));
+  });
+}
+
+/**
+ * `vectorSearch` with each chunk's content, document and (with `includeParents`) parent read in
+ * the same statement (`hydrateFound`): a vector-only search then needs no second round trip.
+ *
+ * @example
+ * const hits = await hydratedVectorSearch(db, scope, groups, 10, true);
+ */
+export function hydratedVectorSearch(
+  db: TenantDb,
+  scope: CandidateScope,
+  groups: readonly VectorGroup[],
+  limit: number,
+  includeParents: boolean,
+): Promise<HydratedCandidate[]> {
+  return nearest(db, groups, limit, async (group) =>
+    (await hydrateFound(db, vectorSearchQuery(db, scope, group, limit), includeParents)).map(
+      ({ chunk, distance }) => ({ chunkId: chunk.chunkId, score: 1 - distance, chunk }),
+    ),
+  );
+}
+
+/** Runs `search` for each group under the limit's settings and keeps the best `limit` found. */
+async function nearest<T extends Candidate>(
+  db: TenantDb,
+  groups: readonly VectorGroup[],
+  limit: number,
+  search: (group: VectorGroup) => Promise<T[]>,
+): Promise<T[]> {
+  if (groups.length === 0) return [];
+  await applyVectorSearchSettings(db, limit);
+  // A chunk can be found twice (both halves of the statement), with the same distance.
+  const best = new Map<string, T>();
+  for (const group of groups) for (const found of await search(group)) best.set(found.chunkId, found);
+  return [...best.values()].sort((a, b) => b.score - a.score).slice(0, limit);
 }

@@ -61,7 +61,7 @@ describe("collection cache", () => {
     expect(gone.body).toMatchObject({ code: "NOT_FOUND", detail: `collection ${kb.id} not found` });
   });
 
-  it("gives search the collection's settings from the cache, and a changed embedding model at once", async () => {
+  it("gives full-text search the collection from the cache, and every search a changed embedding model at once", async () => {
     const { token } = await createTenant();
     const kb = await newCollection(token);
     const scope = crypto.randomUUID();
@@ -70,13 +70,13 @@ describe("collection cache", () => {
       METRICS_NAMESPACE: namespace,
       OPENAI_BASE_URL: `${bindings.FAKE_EMBEDDINGS_URL}/s/${scope}/openai`,
     };
-    const searchKb = async () => {
+    const searchKb = async (mode: "fulltext" | "hybrid") => {
       const res = await fetchWithBindings(
         "/v1/rag/search",
         {
           method: "POST",
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ query: "rotate api key", collectionIds: [kb.id] }),
+          body: JSON.stringify({ query: "rotate api key", collectionIds: [kb.id], mode }),
         },
         overrides,
       );
@@ -87,20 +87,24 @@ describe("collection cache", () => {
       return ((await res.json()) as { requests: { body: { model?: string } }[] }).requests;
     };
 
-    await searchKb();
-    await searchKb();
-    await searchKb();
+    await searchKb("fulltext");
+    await searchKb("fulltext");
+    await searchKb("fulltext");
+    // A search that embeds reads the collection from the database, in the round trip that sends
+    // its HNSW settings anyway: no cache request.
+    await searchKb("hybrid");
     let s = await scrape({ namespace });
     expect(s.value('meridian_cache_requests_total{cache="collection",result="miss"}')).toBe(1);
     expect(s.value('meridian_cache_requests_total{cache="collection",result="hit"}')).toBe(2);
-    expect(await openaiRequests()).toHaveLength(0); // the offline model embedded the queries
+    expect(await openaiRequests()).toHaveLength(0); // the offline model embedded the query
 
     const patched = await api.patch(`/v1/rag/collections/${kb.id}`, {
       token,
       body: { embedding: { provider: "openai", model: "text-embedding-3-small" } },
     });
     expect(patched.status).toBe(200);
-    await searchKb();
+    await searchKb("hybrid");
+    await searchKb("fulltext");
     const sent = await openaiRequests();
     expect(sent).toHaveLength(1);
     expect(sent[0]?.body.model).toBe("text-embedding-3-small");

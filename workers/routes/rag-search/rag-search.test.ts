@@ -93,7 +93,7 @@ describe("POST /v1/rag/search", () => {
     });
   });
 
-  it("records the query and its sources in one statement", async () => {
+  it("runs a vector search's transaction in four round trips, the record riding with the COMMIT", async () => {
     const requestId = `req_rag_search_${crypto.randomUUID()}`;
     const res = await api.post<RagSearchResponse>(PATH, {
       token: a.token,
@@ -105,8 +105,18 @@ describe("POST /v1/rag/search", () => {
     const { traceId } = await requestSpan(requestId);
     const statements = (await receivedSpans({ traceId }))
       .filter((s) => s.attributes["db.system"] === "postgresql")
-      .map((s) => s.name);
-    expect(statements.filter((name) => /rag_queries|rag_sources/.test(name))).toEqual(["WITH rag_queries"]);
+      .sort((x, y) => (BigInt(x.startTimeUnixNano) < BigInt(y.startTimeUnixNano) ? -1 : 1));
+    const opening = statements.findIndex((s) => s.name.startsWith("BEGIN"));
+    // The opening; the HNSW settings with the collections; the search, which also reads the
+    // chunks' content; the commit (without waiting for the flush) carrying the query's record,
+    // its sources and its usage.
+    expect(statements.slice(opening).map((s) => s.name)).toEqual([
+      "BEGIN tenants",
+      "SELECT collections",
+      "SELECT chunks",
+      "SET rag_queries",
+    ]);
+    expect(statements.at(-1)?.attributes["meridian.db.statements"]).toBe(4);
   });
 
   test.each([
@@ -153,6 +163,22 @@ describe("POST /v1/rag/search", () => {
     expect(strict.body.hits.map((h) => h.chunkId)).toEqual([all.body.hits[0]?.chunkId]);
     expect(all.body.hits[0]?.parent).not.toBeNull();
   });
+
+  test.each(["vector", "fulltext", "hybrid"])(
+    "answers a NUL character in the query with 400 in %s mode, recording nothing",
+    async (mode) => {
+      const t = await createTenant();
+      const tKb = await seedCollection(t.tenant.id);
+      await seedDocuments(t.tenant.id, tKb, HANDBOOK);
+      const res = await api.post<ProblemBody>(PATH, {
+        token: t.token,
+        body: { query: "rotate\u0000 api key", collectionIds: [tKb.id], mode },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.code).toBe("VALIDATION_FAILED");
+      expect(await withTenantDb(t.tenant.id, (db) => db.select().from(ragQueries))).toEqual([]);
+    },
+  );
 
   it("treats a crafted metadata key as a key", async () => {
     const res = await searchAs(a.token, {

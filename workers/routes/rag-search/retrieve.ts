@@ -1,16 +1,16 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import { collections } from "../../../db/schema/rag";
-import type { TenantDb } from "../../../db/tenant";
+import { sendTogether, type TenantDb } from "../../../db/tenant";
 import type { CacheDeps } from "../../cache/cache";
 import { cachedCollections } from "../../cache/collections";
 import { ApiError } from "../../lib/errors";
 import { type EmbeddingSettings, embeddingProvider } from "../../rag/embed/provider";
 import { EmbeddingError } from "../../rag/embed/types";
 import {
-  prepareSearch,
   type SearchCollection,
   type SearchResult,
   searchChunks,
+  searchSettingsStatement,
 } from "../../rag/search/search";
 import type { RagSearchRequest } from "./schemas";
 
@@ -36,14 +36,10 @@ export async function retrieve(
   settings: EmbeddingSettings,
   db: TenantDb,
   input: RetrieveInput,
-  /** The request's cache (see workers/cache): the collections' settings are read through it. */
+  /** The request's cache (see workers/cache): a full-text search reads the collections through it. */
   cache?: CacheDeps,
 ): Promise<SearchResult & { collectionIds: string[] }> {
-  // The search's settings travel while the collections are looked up (usually in Redis).
-  const [searched] = await Promise.all([
-    loadCollections(cache, db, input.collectionIds),
-    prepareSearch(db, input),
-  ]);
+  const searched = await loadCollections(cache, db, input);
   try {
     const result = await searchChunks(db, (choice) => embeddingProvider(choice, settings), {
       collections: searched,
@@ -60,13 +56,26 @@ export async function retrieve(
   }
 }
 
+/**
+ * The searched collections, in request order. A search that needs settings (any but full text)
+ * reads them from the database in the round trip that sends the settings, which it pays anyway,
+ * instead of from the cache, which would add a hop; a full-text search reads them through the
+ * cache.
+ *
+ * @throws ApiError NOT_FOUND
+ */
 async function loadCollections(
   cache: CacheDeps | undefined,
   db: TenantDb,
-  ids: readonly string[],
+  input: RetrieveInput,
 ): Promise<SearchCollection[]> {
-  const wanted = [...new Set(ids.map((id) => id.toLowerCase()))];
-  const byId = cache ? await cachedCollections(cache, db, wanted) : await liveCollections(db, wanted);
+  const wanted = [...new Set(input.collectionIds.map((id) => id.toLowerCase()))];
+  const settings = searchSettingsStatement(db, input);
+  const byId = settings
+    ? await liveCollections(db, wanted, settings)
+    : cache
+      ? await cachedCollections(cache, db, wanted)
+      : await liveCollections(db, wanted);
   return wanted.map((id) => {
     const row = byId.get(id);
     if (!row) throw new ApiError("NOT_FOUND", { detail: `collection ${id} not found` });
@@ -79,8 +88,13 @@ async function loadCollections(
   });
 }
 
-async function liveCollections(db: TenantDb, ids: string[]): Promise<Map<string, SearchCollection>> {
-  const rows = await db
+/** The live collections among `ids`, read after `before` in the same round trip when given. */
+async function liveCollections(
+  db: TenantDb,
+  ids: string[],
+  before?: SQL,
+): Promise<Map<string, SearchCollection>> {
+  const query = db
     .select({
       id: collections.id,
       embeddingProvider: collections.embeddingProvider,
@@ -91,6 +105,14 @@ async function liveCollections(db: TenantDb, ids: string[]): Promise<Map<string,
     .where(
       and(eq(collections.tenantId, db.tenantId), inArray(collections.id, ids), isNull(collections.deletedAt)),
     );
+  const rows: SearchCollection[] = before
+    ? ((await sendTogether(db, [before, query]))[1] ?? []).map((row) => ({
+        id: String(row.id),
+        embeddingProvider: String(row.embedding_provider),
+        embeddingModel: String(row.embedding_model),
+        embeddingDim: Number(row.embedding_dim) as SearchCollection["embeddingDim"],
+      }))
+    : await query;
   return new Map(rows.map((row) => [row.id, row]));
 }
 

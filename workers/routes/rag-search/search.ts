@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { commitWithoutFlush, writeAtCommit } from "../../../db/tenant";
 import { runActor } from "../../agents/run/spec";
 import type { App } from "../../app";
 import { authorize } from "../../auth/authorize";
@@ -6,9 +7,9 @@ import { principalId } from "../../auth/principal";
 import { cacheDeps } from "../../cache/request";
 import { problemResponses } from "../../lib/problem-responses";
 import { embeddingSettings } from "../../rag/embed/provider";
-import { recordRagQuery } from "../../rag/search/record-query";
+import { ragQueryStatement } from "../../rag/search/record-query";
 import { queryEmbeddingEvents } from "../../usage/query-embedding";
-import { recordUsageEvents } from "../../usage/record";
+import { recordUnbilledUsageAtCommit } from "../../usage/record";
 import { retrieve } from "./retrieve";
 import { ragSearchRequestSchema, ragSearchResponseSchema, toHitResponse } from "./schemas";
 
@@ -50,7 +51,9 @@ export function registerRagSearch(app: App) {
       cacheDeps(c),
     );
     const tookMs = Date.now() - started;
-    const queryId = await recordRagQuery(db, {
+    // The record and its usage travel with the COMMIT: nothing here reads them back. They only
+    // record a read, so the commit does not wait for the WAL flush either (commitWithoutFlush).
+    const { id: queryId, statement } = ragQueryStatement(db, {
       kind: "search",
       query: input.query,
       collectionIds,
@@ -65,7 +68,9 @@ export function registerRagSearch(app: App) {
       createdBy: principalId(c.get("principal")),
       hits,
     });
-    await recordUsageEvents(
+    writeAtCommit(db, statement);
+    commitWithoutFlush(db);
+    recordUnbilledUsageAtCommit(
       db,
       queryEmbeddingEvents({ queryId, actor: runActor(c.get("principal")), embeddings }),
     );
