@@ -111,8 +111,8 @@ function refuseIfKnownDenied(c: Context, credentialId: string): void {
 
 /**
  * Starts opening the request's database connection while the rate limiter answers: the
- * handshake overlaps the Redis hop, and no query runs before the verdict. A caller this
- * isolate already saw denied gets no connection at all.
+ * handshake overlaps the Redis hop. A caller this isolate already saw denied gets no
+ * connection at all.
  */
 function overlapConnection(c: Context, credentialId: string): void {
   if (knownDenied("credential", credentialId)) return;
@@ -120,9 +120,12 @@ function overlapConnection(c: Context, credentialId: string): void {
 }
 
 /**
- * Authenticates an API key. A key this isolate knows is limited before its lookup, in the hop
- * that overlaps the connection handshake. An unknown key's limits come with its lookup, so it
- * is limited just after it: the lookup it waits for is the one every request makes anyway.
+ * Authenticates an API key. A key this isolate knows is limited while it is looked up: the
+ * Redis hop overlaps the connection handshake and the lookup, so neither waits for the other. A
+ * flood of one key costs the database at most one lookup per request until this isolate has
+ * seen it denied; from then on it is refused before anything (`refuseIfKnownDenied`). An
+ * unknown key's limits come with its lookup, so it is limited just after it: the lookup it
+ * waits for is the one every request makes anyway.
  *
  * @throws ApiError UNAUTHENTICATED, RATE_LIMITED
  */
@@ -132,8 +135,18 @@ async function authenticateApiKey(c: Context, credential: string): Promise<Princ
   overlapConnection(c, id);
   refuseIfKnownDenied(c, id);
   const known = keyLimits.get(hash);
-  if (known) await limitCredential(c, id, known);
-  const record = await findApiKey(await requestConnection(c), hash);
+  const lookup = requestConnection(c).then((client) => findApiKey(client, hash));
+  if (known) {
+    try {
+      await limitCredential(c, id, known);
+    } catch (error) {
+      // Refused: the 429 waits for the lookup in flight, so the connection is not closed under
+      // it, and answers without its outcome.
+      await lookup.catch(() => undefined);
+      throw error;
+    }
+  }
+  const record = await lookup;
   const now = Date.now();
   if (!record || record.revokedAt || (record.expiresAt && record.expiresAt.getTime() <= now)) {
     // A dead key must not go on charging its former tenant's limit from this isolate.
